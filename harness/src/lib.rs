@@ -1,0 +1,7 @@
+//! conform: runs declarative YAML specs of AWS service behaviour against AWS and emulators.
+//!
+//! Layers, each depending only on those below it:
+//! `cli` → `engine` → {`spec`, `targets`, `check`, `report`} → `services`.
+
+pub mod services;
+pub mod spec;

@@ -1,0 +1,187 @@
+//! The spec file format as written: serde types that mirror the YAML one to one.
+//!
+//! `deny_unknown_fields` everywhere, so a misspelt key is an error with a position, never silently
+//! ignored. Free-form parts (request bodies, expected values) stay `Node`s for `validate` to read.
+//! These types also generate the JSON Schema (`conform schema`) that editors use for completion.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use super::node::Node;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    /// Unique id, conventionally the path under specs/ without `.yaml`, e.g. `sqs/fifo/content-dedup`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// One sentence stating the behaviour, as a claim that is true on AWS.
+    pub title: String,
+    /// URL of the AWS documentation page that states the behaviour.
+    #[schemars(with = "String")]
+    pub source: Spanned<String>,
+    /// Free labels; `core`, `complete` and `strict` choose strictness, service names group specs.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Target capabilities the spec depends on; a target without one skips the spec as a gap.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub needs: Vec<Spanned<String>>,
+    /// Overall time limit of the spec, e.g. `30s`.
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+    /// Resources created before the steps and always deleted after them.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawResource>")]
+    pub resources: IndexMap<String, Spanned<RawResource>>,
+    #[schemars(with = "Vec<RawStep>")]
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub enum RawResource {
+    #[serde(rename = "sqs.queue")]
+    Queue(RawQueue),
+    #[serde(rename = "kinesis.stream")]
+    Stream(RawStream),
+    #[serde(rename = "dynamodb.table")]
+    Table(RawTable),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    /// A FIFO queue; the harness adds the `.fifo` suffix and `FifoQueue: "true"`.
+    #[serde(default)]
+    pub fifo: bool,
+    /// CreateQueue attributes; numbers and booleans are sent as the strings SQS expects.
+    pub attributes: Option<Node>,
+    /// Dead-letter redrive to another queue resource of this spec.
+    #[schemars(with = "Option<RawRedrive>")]
+    pub redrive: Option<Spanned<RawRedrive>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedrive {
+    /// Name of the dead-letter queue resource, declared before this one.
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStream {
+    /// Provisioned shard count.
+    #[serde(default = "one")]
+    pub shards: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    /// Partition key, then optional sort key: `{ pk: S, sk: N }`.
+    pub key: IndexMap<String, KeyType>,
+    /// Enable DynamoDB Streams with this view type.
+    pub stream: Option<ViewType>,
+    /// Enable TTL on this attribute.
+    pub ttl: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub enum KeyType {
+    S,
+    N,
+    B,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ViewType {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// What the step does, for reports.
+    pub name: Option<String>,
+    /// `<service>.<Action>`, e.g. `sqs.SendMessage`; the request is `with`.
+    #[schemars(with = "Option<String>")]
+    pub call: Option<Spanned<String>>,
+    /// The request JSON exactly as in the AWS API reference; `${var}` substitutes values.
+    pub with: Option<Node>,
+    /// JSONPath → matcher. A scalar or list is compared for equality; a mapping names matchers:
+    /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of.
+    pub expect: Option<Node>,
+    /// The call must fail with this wire error identity.
+    #[schemars(with = "Option<RawErrorExpectation>")]
+    pub expect_error: Option<Spanned<RawErrorExpectation>>,
+    /// Variable name → JSONPath into the response.
+    #[schemars(with = "Option<IndexMap<String, String>>")]
+    pub capture: Option<IndexMap<String, Spanned<String>>>,
+    /// Repeat the call until `expect` holds.
+    #[schemars(with = "Option<RawEventually>")]
+    pub eventually: Option<Spanned<RawEventually>>,
+    /// Keep this step's response in the target's snapshot report.
+    #[serde(default)]
+    pub snapshot: bool,
+    /// Wait, e.g. `2s`; other specs run meanwhile.
+    #[schemars(with = "Option<String>")]
+    pub sleep: Option<Spanned<String>>,
+    /// Run the step this many times with `${index}` = 0, 1, …
+    #[schemars(with = "Option<u32>")]
+    pub repeat: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrorExpectation {
+    /// Error shape name (`__type` without namespace), e.g. `QueueDoesNotExist`.
+    pub code: Option<String>,
+    /// Query-protocol code from `x-amzn-query-error`, e.g. `AWS.SimpleQueueService.NonExistentQueue`.
+    pub query_code: Option<String>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Regular expression the error message must match.
+    #[schemars(with = "Option<String>")]
+    pub message: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventually {
+    /// Give up after this long, e.g. `10s` (scaled by the target's timing profile).
+    #[schemars(with = "String")]
+    pub timeout: Spanned<String>,
+    /// First wait between attempts (default 200ms).
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+    /// Factor applied to the wait after each attempt (default 1.5).
+    pub backoff: Option<f64>,
+    /// Longest wait between attempts (default 2s).
+    #[schemars(with = "Option<String>")]
+    pub max_interval: Option<Spanned<String>>,
+    /// JSONPath → matcher; when all hold, stop retrying and fail.
+    pub fail_fast: Option<Node>,
+}
+
+impl JsonSchema for Node {
+    fn schema_name() -> String {
+        "Value".into()
+    }
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::Schema::Bool(true)
+    }
+}

@@ -1,0 +1,630 @@
+//! YAML text → `Spec`, or every problem in the file with its line and column.
+//!
+//! serde-saphyr catches syntax errors, unknown keys and wrong types; this pass checks meaning:
+//! services and actions exist, JSONPaths and regexes compile, matchers are known, and every
+//! `${variable}` is defined by a resource, a built-in or an earlier capture.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json_path::JsonPath;
+use serde_saphyr::Spanned;
+
+use super::model::*;
+use super::node::{Node, NodeValue, Pos};
+use super::raw::*;
+use super::source::{did_you_mean, SourceFile, Span, SpecError, SpecErrors};
+use super::template;
+use crate::services;
+
+/// Variables every spec can use: `prefix` (unique per spec run, for names of resources a spec
+/// creates by hand so that teardown and `sweep` find them), `region` and `run_id`.
+pub const BUILTINS: [&str; 3] = ["prefix", "region", "run_id"];
+
+/// Capabilities a spec may require with `needs:`; targets declare which they have.
+pub const CAPABILITIES: [&str; 6] = ["fifo", "redrive", "streams", "ttl", "ttl-expiry", "resharding"];
+
+const MATCHERS: [&str; 14] = [
+    "equals", "regex", "type", "length", "contains", "exists", "absent", "gt", "gte", "lt", "lte", "not", "each",
+    "one_of",
+];
+
+/// Parse and validate one spec file's text. `name` is how the file is reported (its path).
+pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
+    let file = SourceFile::new(name, text);
+    let fail = |errors| SpecErrors { file: name.to_owned(), errors };
+    let raw: RawSpec = serde_saphyr::from_str(text).map_err(|e| fail(vec![yaml_error(&file, &e)]))?;
+    let mut v = Validator { file: &file, errors: Vec::new(), vars: BUILTINS.iter().map(|s| s.to_string()).collect() };
+    let spec = v.spec(raw);
+    if v.errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(fail(v.errors))
+    }
+}
+
+fn yaml_error(file: &SourceFile, error: &serde_saphyr::Error) -> SpecError {
+    let span = error
+        .location()
+        .map(|l| Span::at(file.offset_of(l.line(), l.column()), 1))
+        .unwrap_or_default();
+    // Errors arrive wrapped for snippet and alias rendering; the cause is what tells the story.
+    let mut error = error;
+    while let serde_saphyr::Error::WithSnippet { error: inner, .. } | serde_saphyr::Error::AliasError { error: inner, .. } = error {
+        error = inner;
+    }
+    match error {
+        serde_saphyr::Error::SerdeUnknownField { field, expected, .. } => {
+            let mut e = SpecError::new(file, Span::at(span.offset, field.len()), format!("unknown key `{field}`"));
+            e.label("not a key here");
+            let known = expected.join("`, `");
+            match did_you_mean(field, expected.iter().copied()) {
+                Some(best) => e.help(format!("did you mean `{best}`? Keys allowed here: `{known}`")),
+                None => e.help(format!("keys allowed here: `{known}`")),
+            };
+            e
+        }
+        serde_saphyr::Error::SerdeUnknownVariant { variant, expected, .. } => {
+            let mut e = SpecError::new(file, Span::at(span.offset, variant.len()), format!("unknown value `{variant}`"));
+            match did_you_mean(variant, expected.iter().copied()) {
+                Some(best) => e.help(format!("did you mean `{best}`? Allowed: `{}`", expected.join("`, `"))),
+                None => e.help(format!("allowed: `{}`", expected.join("`, `"))),
+            };
+            e
+        }
+        other => {
+            let text = other.without_snippet().to_string();
+            // serde-saphyr appends " at line L column C"; the location is shown already.
+            let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+            SpecError::new(file, span, message)
+        }
+    }
+}
+
+struct Validator<'a> {
+    file: &'a Arc<SourceFile>,
+    errors: Vec<SpecError>,
+    /// Variables defined so far, in step order.
+    vars: BTreeSet<String>,
+}
+
+impl Validator<'_> {
+    fn span(&self, pos: Pos, len: usize) -> Span {
+        Span::at(self.file.offset_of(pos.line, pos.column), len)
+    }
+
+    fn error(&mut self, pos: Pos, len: usize, message: impl Into<String>) -> &mut SpecError {
+        let e = SpecError::new(self.file, self.span(pos, len), message);
+        self.errors.push(e);
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    fn node_error(&mut self, node: &Node, message: impl Into<String>) -> &mut SpecError {
+        let len = node.as_str().map_or(1, str::len);
+        self.error(node.pos, len, message)
+    }
+
+    fn spec(&mut self, raw: RawSpec) -> Spec {
+        let id = raw.id.value.clone();
+        let id_ok = Regex::new(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$").expect("valid regex");
+        if !id_ok.is_match(&id) {
+            self.error(Pos::of(&raw.id), id.len(), "spec id must be lowercase words separated by `/`")
+                .help("e.g. `sqs/fifo/content-dedup`");
+        }
+        if !raw.source.value.starts_with("https://") {
+            self.error(Pos::of(&raw.source), raw.source.value.len(), "`source` must be the https URL of the page that documents the behaviour");
+        }
+        let needs = raw
+            .needs
+            .iter()
+            .filter_map(|n| self.one_of(n, &CAPABILITIES, "capability").then(|| n.value.clone()))
+            .collect();
+        let timeout = raw.timeout.as_ref().and_then(|t| self.duration(t));
+        let resources = self.resources(raw.resources);
+        let steps = raw.steps.into_iter().filter_map(|s| self.step(s)).collect();
+        Spec {
+            id,
+            title: raw.title,
+            source: raw.source.value,
+            tags: raw.tags,
+            needs,
+            timeout,
+            resources,
+            steps,
+            file: self.file.clone(),
+        }
+    }
+
+    fn one_of(&mut self, word: &Spanned<String>, allowed: &[&str], what: &str) -> bool {
+        if allowed.contains(&word.value.as_str()) {
+            return true;
+        }
+        let e = self.error(Pos::of(word), word.value.len(), format!("unknown {what} `{}`", word.value));
+        match did_you_mean(&word.value, allowed.iter().copied()) {
+            Some(best) => e.help(format!("did you mean `{best}`?")),
+            None => e.help(format!("known: {}", allowed.join(", "))),
+        };
+        false
+    }
+
+    fn duration(&mut self, text: &Spanned<String>) -> Option<Duration> {
+        match humantime::parse_duration(&text.value) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(Pos::of(text), text.value.len(), format!("`{}` is not a duration: {e}", text.value))
+                    .help("write e.g. `500ms`, `2s`, `1m`");
+                None
+            }
+        }
+    }
+
+    fn resources(&mut self, raw: indexmap::IndexMap<String, Spanned<RawResource>>) -> Vec<Resource> {
+        let mut out: Vec<Resource> = Vec::new();
+        for (name, spanned) in raw {
+            let pos = Pos::of(&spanned);
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
+                self.error(pos, 1, format!("resource name `{name}` must be letters, digits and `_`"));
+            }
+            let kind = match spanned.value {
+                RawResource::Queue(q) => ResourceKind::Queue(self.queue(q, &out)),
+                RawResource::Stream(s) => ResourceKind::Stream(StreamDef { shards: s.shards }),
+                RawResource::Table(t) => {
+                    if t.key.is_empty() || t.key.len() > 2 {
+                        self.error(pos, 1, "a table `key` has a partition key and at most one sort key");
+                    }
+                    ResourceKind::Table(TableDef {
+                        key: t.key.into_iter().map(|(k, ty)| (k, format!("{ty:?}"))).collect(),
+                        stream: t.stream.map(|v| {
+                            serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                        }),
+                        ttl: t.ttl,
+                    })
+                }
+            };
+            for attr in kind.attributes() {
+                self.vars.insert(format!("{name}.{attr}"));
+            }
+            out.push(Resource { name, kind, span: self.span(pos, 1) });
+        }
+        out
+    }
+
+    fn queue(&mut self, raw: RawQueue, earlier: &[Resource]) -> QueueDef {
+        let mut attributes = Vec::new();
+        if let Some(node) = &raw.attributes {
+            match &node.value {
+                NodeValue::Map(entries) => {
+                    for (key, value) in entries {
+                        let text = match &value.value {
+                            NodeValue::String(s) => s.clone(),
+                            NodeValue::Number(n) => n.to_string(),
+                            NodeValue::Bool(b) => b.to_string(),
+                            _ => {
+                                self.node_error(value, format!("queue attribute values are scalars, not {}", value.kind()));
+                                continue;
+                            }
+                        };
+                        attributes.push((key.name.clone(), text));
+                    }
+                }
+                _ => {
+                    self.node_error(node, "`attributes` must be a mapping of attribute name to value");
+                }
+            }
+        }
+        let redrive = raw.redrive.map(|r| {
+            let to = &r.value.to;
+            match earlier.iter().find(|e| e.name == to.value) {
+                Some(Resource { kind: ResourceKind::Queue(dlq), .. }) if dlq.fifo != raw.fifo => {
+                    self.error(Pos::of(to), to.value.len(), "a dead-letter queue must be of the same type (FIFO or standard) as its source");
+                }
+                Some(Resource { kind: ResourceKind::Queue(_), .. }) => {}
+                _ => {
+                    let queues: Vec<&str> = earlier
+                        .iter()
+                        .filter(|e| matches!(e.kind, ResourceKind::Queue(_)))
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    let e = self.error(Pos::of(to), to.value.len(), format!("`{}` is not a queue declared above", to.value));
+                    if let Some(best) = did_you_mean(&to.value, queues) {
+                        e.help(format!("did you mean `{best}`?"));
+                    } else {
+                        e.help("declare the dead-letter queue before the queue that redrives to it");
+                    }
+                }
+            }
+            Redrive { to: to.value.clone(), max_receive_count: r.value.max_receive_count }
+        });
+        QueueDef { fifo: raw.fifo, attributes, redrive }
+    }
+
+    fn step(&mut self, spanned: Spanned<RawStep>) -> Option<Step> {
+        let pos = Pos::of(&spanned);
+        let mut raw = spanned.value;
+        let name = raw.name.take();
+        let repeat = raw.repeat.as_ref().map_or(1, |r| r.value);
+        if raw.repeat.is_some() {
+            self.vars.insert("index".into());
+        }
+        let action = match (raw.call.take(), &raw.sleep) {
+            (Some(_), Some(sleep)) => {
+                self.error(Pos::of(sleep), 5, "a step either calls or sleeps, not both");
+                None
+            }
+            (None, Some(sleep)) => {
+                let has_call_keys = raw.with.is_some()
+                    || raw.expect.is_some()
+                    || raw.expect_error.is_some()
+                    || raw.capture.is_some()
+                    || raw.eventually.is_some();
+                if has_call_keys {
+                    self.error(Pos::of(sleep), 5, "a `sleep` step takes no `with`, `expect`, `capture` or `eventually`");
+                }
+                self.duration(sleep).map(Action::Sleep)
+            }
+            (Some(call), None) => self.call(&call, raw).map(|c| Action::Call(Box::new(c))),
+            (None, None) => {
+                self.error(pos, 1, "a step needs `call:` (an AWS action) or `sleep:`")
+                    .help("e.g. `- call: sqs.SendMessage`");
+                None
+            }
+        };
+        self.vars.remove("index");
+        Some(Step { name, span: self.span(pos, 1), action: action?, repeat })
+    }
+
+    fn call(&mut self, call: &Spanned<String>, raw: RawStep) -> Option<Call> {
+        let (service, action) = self.action(call)?;
+        let request = raw.with.unwrap_or(Node { pos: Pos::of(call), value: NodeValue::Map(Vec::new()) });
+        if !matches!(request.value, NodeValue::Map(_)) {
+            self.node_error(&request, format!("`with` must be the request object, not {}", request.kind()));
+        }
+        self.check_template(&request);
+        let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
+        let expect_error = raw.expect_error.map(|e| self.error_expectation(e));
+        let eventually = raw.eventually.map(|e| self.eventually(e));
+        if eventually.is_some() && expect.is_empty() && expect_error.is_none() {
+            self.error(Pos::of(call), call.value.len(), "`eventually` repeats a call until `expect` holds, but this step expects nothing");
+        }
+        let mut capture = Vec::new();
+        for (name, path) in raw.capture.into_iter().flatten() {
+            if let Some(p) = self.path(&path.value, Pos::of(&path)) {
+                capture.push(Capture { name: name.clone(), path: p, span: self.span(Pos::of(&path), path.value.len()) });
+            }
+            self.vars.insert(name);
+        }
+        Some(Call { service, action, request, expect, expect_error, capture, eventually, snapshot: raw.snapshot })
+    }
+
+    fn action(&mut self, call: &Spanned<String>) -> Option<(&'static services::Service, String)> {
+        let pos = Pos::of(call);
+        let Some((service_name, action)) = call.value.split_once('.') else {
+            self.error(pos, call.value.len(), format!("`{}` is not `<service>.<Action>`", call.value))
+                .help("e.g. `sqs.SendMessage`, `kinesis.PutRecord`, `dynamodb.PutItem`, `dynamodbstreams.GetRecords`");
+            return None;
+        };
+        let Some(service) = services::by_name(service_name) else {
+            let e = self.error(pos, service_name.len(), format!("unknown service `{service_name}`"));
+            match did_you_mean(service_name, services::names()) {
+                Some(best) => e.help(format!("did you mean `{best}`?")),
+                None => e.help(format!("services: {}", services::names().collect::<Vec<_>>().join(", "))),
+            };
+            return None;
+        };
+        if !service.has_action(action) {
+            let column = pos.column + service_name.len() as u64 + 1;
+            let e = self.error(Pos { column, ..pos }, action.len(), format!("{service_name} has no action `{action}`"));
+            if let Some(best) = did_you_mean(action, service.actions.iter().copied()) {
+                e.help(format!("did you mean `{best}`?"));
+            }
+            return None;
+        }
+        Some((service, action.to_owned()))
+    }
+
+    /// Reports malformed and undefined `${…}` references in a node.
+    fn check_template(&mut self, node: &Node) {
+        if let Err((at, message)) = template::check_syntax(node) {
+            let at = at.clone();
+            self.node_error(&at, message);
+            return;
+        }
+        let undefined: Vec<(Node, String)> = template::references(node)
+            .into_iter()
+            .filter(|(_, name)| !self.vars.contains(name))
+            .map(|(n, name)| (n.clone(), name))
+            .collect();
+        for (at, name) in undefined {
+            let best = did_you_mean(&name, self.vars.iter().map(String::as_str)).map(str::to_owned);
+            let e = self.node_error(&at, format!("undefined variable `{name}`"));
+            match best {
+                Some(best) => e.help(format!("did you mean `{best}`?")),
+                None => e.help("variables come from resources (`q.url`), built-ins (prefix, region, run_id) and earlier `capture`s"),
+            };
+        }
+    }
+
+    fn expectations(&mut self, node: &Node) -> Vec<Expectation> {
+        let NodeValue::Map(entries) = &node.value else {
+            self.node_error(node, "`expect` maps JSONPaths to matchers, e.g. `$.Messages: { length: 1 }`");
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(key, value)| {
+                let path = self.path(&key.name, key.pos);
+                let matcher = self.matcher(value);
+                Some(Expectation { path: path?, matcher: matcher?, span: self.span(key.pos, key.name.len()) })
+            })
+            .collect()
+    }
+
+    fn path(&mut self, text: &str, pos: Pos) -> Option<Selector> {
+        match JsonPath::parse(text) {
+            Ok(query) => Some(Selector { text: text.to_owned(), query, singular: is_singular(text) }),
+            Err(e) => {
+                self.error(pos, text.len(), format!("`{text}` is not a JSONPath: {e}"))
+                    .help("JSONPath (RFC 9535) starts at `$`, e.g. `$.Messages[0].Body`");
+                None
+            }
+        }
+    }
+
+    fn matcher(&mut self, node: &Node) -> Option<Matcher> {
+        let entries = match &node.value {
+            NodeValue::Map(entries) if !entries.is_empty() => entries,
+            _ => {
+                self.check_template(node);
+                return Some(Matcher::Equals(node.clone()));
+            }
+        };
+        if entries.iter().all(|(k, _)| !MATCHERS.contains(&k.name.as_str()) && did_you_mean(&k.name, MATCHERS).is_none()) {
+            self.error(entries[0].0.pos, entries[0].0.name.len(), "a mapping here lists matchers; this one names none")
+                .help("to compare an object write `equals: { … }`; matchers: equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of");
+            return None;
+        }
+        let mut all = Vec::new();
+        for (key, value) in entries {
+            let matcher = match key.name.as_str() {
+                "equals" | "contains" => {
+                    self.check_template(value);
+                    Some(if key.name == "equals" { Matcher::Equals(value.clone()) } else { Matcher::Contains(value.clone()) })
+                }
+                "regex" => match value.as_str().map(Regex::new) {
+                    Some(Ok(re)) => Some(Matcher::Regex(re)),
+                    Some(Err(e)) => {
+                        self.node_error(value, format!("invalid regex: {e}"));
+                        None
+                    }
+                    None => {
+                        self.node_error(value, "`regex` takes a string");
+                        None
+                    }
+                },
+                "type" => match value.as_str().and_then(JsonType::parse) {
+                    Some(t) => Some(Matcher::Type(t)),
+                    None => {
+                        self.node_error(value, format!("`type` is one of {}", JsonType::NAMES.join(", ")));
+                        None
+                    }
+                },
+                "length" => self.matcher(value).map(|m| Matcher::Length(Box::new(m))),
+                "not" => self.matcher(value).map(|m| Matcher::Not(Box::new(m))),
+                "each" => self.matcher(value).map(|m| Matcher::Each(Box::new(m))),
+                "exists" | "absent" => match value.value {
+                    NodeValue::Bool(b) => Some(if b == (key.name == "exists") { Matcher::Exists } else { Matcher::Absent }),
+                    _ => {
+                        self.node_error(value, format!("`{}` takes true or false", key.name));
+                        None
+                    }
+                },
+                "gt" | "gte" | "lt" | "lte" => {
+                    let op = match key.name.as_str() {
+                        "gt" => Comparison::Gt,
+                        "gte" => Comparison::Gte,
+                        "lt" => Comparison::Lt,
+                        _ => Comparison::Lte,
+                    };
+                    match &value.value {
+                        NodeValue::Number(n) => n.as_f64().map(|n| Matcher::Compare(op, n)),
+                        _ => {
+                            self.node_error(value, format!("`{}` takes a number", key.name));
+                            None
+                        }
+                    }
+                }
+                "one_of" => match &value.value {
+                    NodeValue::Seq(items) if !items.is_empty() => {
+                        items.iter().for_each(|i| self.check_template(i));
+                        Some(Matcher::OneOf(items.clone()))
+                    }
+                    _ => {
+                        self.node_error(value, "`one_of` takes a non-empty list of values");
+                        None
+                    }
+                },
+                other => {
+                    let e = self.error(key.pos, other.len(), format!("unknown matcher `{other}`"));
+                    match did_you_mean(other, MATCHERS) {
+                        Some(best) => e.help(format!("did you mean `{best}`?")),
+                        None => e.help(format!("matchers: {}", MATCHERS.join(", "))),
+                    };
+                    None
+                }
+            };
+            all.push(matcher?);
+        }
+        Some(if all.len() == 1 { all.pop().expect("one") } else { Matcher::All(all) })
+    }
+
+    fn error_expectation(&mut self, spanned: Spanned<RawErrorExpectation>) -> ErrorExpectation {
+        let pos = Pos::of(&spanned);
+        let raw = spanned.value;
+        let message = raw.message.and_then(|m| match Regex::new(&m.value) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.error(Pos::of(&m), m.value.len(), format!("invalid regex: {e}"));
+                None
+            }
+        });
+        if raw.code.is_none() && raw.query_code.is_none() && raw.status.is_none() && message.is_none() {
+            self.error(pos, 1, "`expect_error` needs at least one of code, query_code, status, message");
+        }
+        ErrorExpectation {
+            code: raw.code,
+            query_code: raw.query_code,
+            status: raw.status,
+            message,
+            span: self.span(pos, 1),
+        }
+    }
+
+    fn eventually(&mut self, spanned: Spanned<RawEventually>) -> Eventually {
+        let pos = Pos::of(&spanned);
+        let raw = spanned.value;
+        let timeout = self.duration(&raw.timeout).unwrap_or_default();
+        let interval = raw.interval.as_ref().and_then(|i| self.duration(i)).unwrap_or(Duration::from_millis(200));
+        let max_interval = raw.max_interval.as_ref().and_then(|i| self.duration(i)).unwrap_or(Duration::from_secs(2));
+        let backoff = raw.backoff.unwrap_or(1.5);
+        if backoff < 1.0 {
+            self.error(pos, 1, "`backoff` is a factor of at least 1.0");
+        }
+        let fail_fast = raw.fail_fast.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
+        Eventually { timeout, interval, backoff, max_interval, fail_fast: Arc::new(fail_fast) }
+    }
+}
+
+/// Whether a JSONPath can select at most one value (RFC 9535 "singular query"): only names and
+/// single indexes, no wildcard, descendant, filter, slice or union.
+fn is_singular(path: &str) -> bool {
+    let mut quote = None;
+    let mut prev = ' ';
+    for c in path.chars() {
+        match quote {
+            Some(q) if c == q && prev != '\\' => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if matches!(c, '*' | '?' | ':' | ',') || (c == '.' && prev == '.') => return false,
+            None => {}
+        }
+        prev = c;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id: sqs/basic/send-receive
+title: A sent message is received
+source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+tags: [sqs, core]
+resources:
+  q: { sqs.queue: { attributes: { VisibilityTimeout: 5 } } }
+steps:
+  - call: sqs.SendMessage
+    with: { QueueUrl: "${q.url}", MessageBody: hello }
+    capture: { id: $.MessageId }
+  - call: sqs.ReceiveMessage
+    with: { QueueUrl: "${q.url}", WaitTimeSeconds: 1 }
+    expect:
+      $.Messages: { length: 1 }
+      $.Messages[0].MessageId: "${id}"
+      $.Messages[*].Body: { each: { regex: "^h" } }
+  - sleep: 1s
+"#;
+
+    fn errors(text: &str) -> Vec<String> {
+        match load_str("t.yaml", text) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.errors.iter().map(|e| format!("{} | {}", e, e.help.clone().unwrap_or_default())).collect(),
+        }
+    }
+
+    #[test]
+    fn loads_a_valid_spec() {
+        let spec = load_str("t.yaml", GOOD).unwrap();
+        assert_eq!(spec.id, "sqs/basic/send-receive");
+        assert_eq!(spec.steps.len(), 3);
+        let ResourceKind::Queue(q) = &spec.resources[0].kind else { panic!() };
+        assert_eq!(q.attributes, vec![("VisibilityTimeout".to_string(), "5".to_string())]);
+        let Action::Call(receive) = &spec.steps[1].action else { panic!() };
+        assert!(receive.expect[1].path.singular);
+        assert!(!receive.expect[2].path.singular);
+        assert_eq!(spec.services(), vec!["sqs"]);
+    }
+
+    #[test]
+    fn unknown_key_points_at_it_and_suggests() {
+        let errs = errors(&GOOD.replace("title:", "titel:"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("t.yaml:3:1: unknown key `titel`"), "{errs:?}");
+        assert!(errs[0].contains("did you mean `title`?"), "{errs:?}");
+    }
+
+    #[test]
+    fn yaml_syntax_error_has_a_position() {
+        let errs = errors("id: x\nsteps: [\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("t.yaml:"), "{errs:?}");
+    }
+
+    #[test]
+    fn unknown_action_suggests_the_closest() {
+        let errs = errors(&GOOD.replace("sqs.ReceiveMessage", "sqs.RecieveMessage"));
+        assert!(errs[0].starts_with("t.yaml:12:15: sqs has no action `RecieveMessage`"), "{errs:?}");
+        assert!(errs[0].contains("did you mean `ReceiveMessage`?"));
+        let errs = errors(&GOOD.replace("sqs.ReceiveMessage", "sq.ReceiveMessage"));
+        assert!(errs[0].contains("unknown service `sq`") && errs[0].contains("`sqs`"), "{errs:?}");
+    }
+
+    #[test]
+    fn undefined_variable_is_reported_where_used() {
+        let errs = errors(&GOOD.replace("\"${id}\"", "\"${idd}\""));
+        assert!(errs[0].starts_with("t.yaml:16:32: undefined variable `idd`"), "{errs:?}");
+        assert!(errs[0].contains("did you mean `id`?"));
+        // A capture is only visible after its step.
+        let errs = errors(&GOOD.replace("MessageBody: hello", "MessageBody: \"${id}\""));
+        assert!(errs[0].contains("undefined variable `id`"), "{errs:?}");
+    }
+
+    #[test]
+    fn wrong_types_and_bad_matchers_are_errors() {
+        assert!(errors(&GOOD.replace("{ length: 1 }", "{ lenght: 1 }"))[0].contains("did you mean `length`?"));
+        assert!(errors(&GOOD.replace("sleep: 1s", "sleep: soon"))[0].contains("is not a duration"));
+        assert!(errors(&GOOD.replace("$.Messages: ", "Messages[: "))[0].contains("is not a JSONPath"));
+        assert!(errors(&GOOD.replace("regex: \"^h\"", "regex: \"(\""))[0].contains("invalid regex"));
+        let errs = errors(&GOOD.replace("tags: [sqs, core]", "tags: sqs"));
+        assert!(errs[0].starts_with("t.yaml:5:"), "{errs:?}");
+    }
+
+    #[test]
+    fn missing_source_is_an_error() {
+        let text = GOOD.replace("source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html\n", "");
+        assert!(errors(&text)[0].contains("source"), "{:?}", errors(&text));
+        assert!(errors(&GOOD.replace("source: https", "source: http"))[0].contains("https URL"));
+    }
+
+    #[test]
+    fn redrive_must_target_an_earlier_queue() {
+        let text = GOOD.replace(
+            "q: { sqs.queue: { attributes: { VisibilityTimeout: 5 } } }",
+            "q: { sqs.queue: { redrive: { to: dlq, max_receive_count: 2 } } }\n  dlq: { sqs.queue: {} }",
+        );
+        assert!(errors(&text)[0].contains("`dlq` is not a queue declared above"), "{:?}", errors(&text));
+    }
+
+    #[test]
+    fn singular_paths() {
+        assert!(is_singular("$.a.b[0]['x.y']"));
+        assert!(is_singular("$"));
+        assert!(!is_singular("$.a[*].b"));
+        assert!(!is_singular("$..b"));
+        assert!(!is_singular("$.a[?@.x == 1]"));
+        assert!(!is_singular("$.a[0:2]"));
+    }
+}
