@@ -5,3 +5,8 @@
 
 pub mod services;
 pub mod spec;
+pub mod check;
+pub mod wire;
+pub mod targets;
+pub mod report;
+pub mod engine;

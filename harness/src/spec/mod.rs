@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use source::{SpecError, SpecErrors};
-pub use validate::{load_str, BUILTINS, CAPABILITIES};
+pub use validate::{load_str, parse_yaml, BUILTINS, CAPABILITIES};
 
 /// Reads and validates one spec file.
 pub fn load_file(path: &Path) -> Result<Spec, SpecErrors> {

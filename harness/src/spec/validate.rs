@@ -35,7 +35,7 @@ const MATCHERS: [&str; 14] = [
 pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
     let file = SourceFile::new(name, text);
     let fail = |errors| SpecErrors { file: name.to_owned(), errors };
-    let raw: RawSpec = serde_saphyr::from_str(text).map_err(|e| fail(vec![yaml_error(&file, &e)]))?;
+    let raw: RawSpec = parse_yaml(name, text)?;
     let mut v = Validator { file: &file, errors: Vec::new(), vars: BUILTINS.iter().map(|s| s.to_string()).collect() };
     let spec = v.spec(raw);
     if v.errors.is_empty() {
@@ -43,6 +43,15 @@ pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
     } else {
         Err(fail(v.errors))
     }
+}
+
+/// Deserialises any YAML document of the project (specs, expectations, target configs) with
+/// errors that point at file:line:col.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, SpecErrors> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let file = SourceFile::new(name, text);
+        SpecErrors { file: name.to_owned(), errors: vec![yaml_error(&file, &e)] }
+    })
 }
 
 fn yaml_error(file: &SourceFile, error: &serde_saphyr::Error) -> SpecError {

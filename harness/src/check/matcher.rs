@@ -1,0 +1,267 @@
+//! Evaluates a spec's expectations against a response body.
+
+use serde_json::Value;
+
+use crate::spec::template::{self, Vars};
+use crate::spec::{Comparison, Expectation, JsonType, Matcher, Selector};
+
+/// The verdict on one expectation, kept for reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CheckResult {
+    pub path: String,
+    pub passed: bool,
+    /// What was expected and what was found, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+pub fn check(expectation: &Expectation, body: &Value, vars: &Vars) -> CheckResult {
+    let actual = select(&expectation.path, body);
+    let outcome = evaluate(&expectation.matcher, actual.as_ref(), vars);
+    CheckResult { path: expectation.path.text.clone(), passed: outcome.is_ok(), detail: outcome.err() }
+}
+
+/// The value a selector picks: the one value of a singular query (None if absent), or the list of
+/// every match of any other query.
+pub fn select(selector: &Selector, body: &Value) -> Option<Value> {
+    let nodes = selector.query.query(body);
+    if selector.singular {
+        nodes.at_most_one().ok().flatten().cloned()
+    } else {
+        Some(Value::Array(nodes.all().into_iter().cloned().collect()))
+    }
+}
+
+/// `Ok` when `actual` satisfies the matcher, else a sentence saying why not.
+pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Result<(), String> {
+    let render = |node| template::render(node, vars);
+    match matcher {
+        Matcher::Exists => match actual {
+            Some(Value::Array(items)) if items.is_empty() => Err("expected a value, found no match".into()),
+            Some(_) => Ok(()),
+            None => Err("expected a value, found none".into()),
+        },
+        Matcher::Absent => match actual {
+            None => Ok(()),
+            Some(Value::Array(items)) if items.is_empty() => Ok(()),
+            Some(v) => Err(format!("expected no value, found {}", brief(v))),
+        },
+        Matcher::Not(inner) => match evaluate(inner, actual, vars) {
+            Ok(()) => Err(format!("expected not {}, but it was: {}", describe(inner), actual.map_or("absent".into(), brief))),
+            Err(_) => Ok(()),
+        },
+        Matcher::All(all) => all.iter().try_for_each(|m| evaluate(m, actual, vars)),
+        _ => {
+            let Some(actual) = actual else {
+                return Err(format!("expected {}, found no value", describe(matcher)));
+            };
+            match matcher {
+                Matcher::Equals(node) => {
+                    let expected = render(node)?;
+                    ensure(json_equal(&expected, actual), || format!("expected {}, found {}", brief(&expected), brief(actual)))
+                }
+                Matcher::OneOf(nodes) => {
+                    let options = nodes.iter().map(render).collect::<Result<Vec<_>, _>>()?;
+                    ensure(options.iter().any(|o| json_equal(o, actual)), || {
+                        format!("expected one of {}, found {}", brief(&Value::Array(options.clone())), brief(actual))
+                    })
+                }
+                Matcher::Regex(re) => match actual {
+                    Value::String(s) => ensure(re.is_match(s), || format!("expected to match /{re}/, found {}", brief(actual))),
+                    other => Err(format!("expected a string matching /{re}/, found {}", brief(other))),
+                },
+                Matcher::Type(ty) => {
+                    ensure(has_type(actual, *ty), || format!("expected {}, found {}", describe(matcher), brief(actual)))
+                }
+                Matcher::Length(inner) => {
+                    let len = match actual {
+                        Value::Array(a) => a.len(),
+                        Value::String(s) => s.chars().count(),
+                        Value::Object(o) => o.len(),
+                        other => return Err(format!("expected something with a length, found {}", brief(other))),
+                    };
+                    evaluate(inner, Some(&Value::from(len)), vars).map_err(|e| format!("length: {e} (value: {})", brief(actual)))
+                }
+                Matcher::Contains(node) => {
+                    let expected = render(node)?;
+                    let found = match (actual, &expected) {
+                        (Value::Array(items), e) => items.iter().any(|i| json_equal(i, e) || is_subset(e, i)),
+                        (Value::String(s), Value::String(e)) => s.contains(e.as_str()),
+                        (Value::Object(_), e @ Value::Object(_)) => is_subset(e, actual),
+                        _ => false,
+                    };
+                    ensure(found, || format!("expected to contain {}, found {}", brief(&expected), brief(actual)))
+                }
+                Matcher::Compare(op, bound) => {
+                    let Some(n) = as_number(actual) else {
+                        return Err(format!("expected a number {}, found {}", describe(matcher), brief(actual)));
+                    };
+                    let ok = match op {
+                        Comparison::Gt => n > *bound,
+                        Comparison::Gte => n >= *bound,
+                        Comparison::Lt => n < *bound,
+                        Comparison::Lte => n <= *bound,
+                    };
+                    ensure(ok, || format!("expected {}, found {}", describe(matcher), brief(actual)))
+                }
+                Matcher::Each(inner) => match actual {
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .try_for_each(|(i, item)| evaluate(inner, Some(item), vars).map_err(|e| format!("[{i}]: {e}"))),
+                    other => Err(format!("expected a list, found {}", brief(other))),
+                },
+                Matcher::Exists | Matcher::Absent | Matcher::Not(_) | Matcher::All(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn ensure(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
+/// Equality where numbers compare by value (1 == 1.0), as JSON intends.
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Every key of `expected` is in `actual` with an equal (or, for objects, recursively contained) value.
+fn is_subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            e.iter().all(|(k, v)| a.get(k).is_some_and(|w| json_equal(v, w) || is_subset(v, w)))
+        }
+        _ => false,
+    }
+}
+
+/// Numbers, and numeric strings: SQS returns attribute values such as counts as strings.
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn has_type(v: &Value, ty: JsonType) -> bool {
+    match ty {
+        JsonType::String => v.is_string(),
+        JsonType::Number => v.is_number(),
+        JsonType::Integer => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
+        JsonType::Boolean => v.is_boolean(),
+        JsonType::Array => v.is_array(),
+        JsonType::Object => v.is_object(),
+        JsonType::Null => v.is_null(),
+    }
+}
+
+fn describe(m: &Matcher) -> String {
+    match m {
+        Matcher::Equals(n) => brief(&n.to_json()),
+        Matcher::Regex(re) => format!("/{re}/"),
+        Matcher::Type(t) => format!("type {t:?}").to_lowercase(),
+        Matcher::Length(inner) => format!("length {}", describe(inner)),
+        Matcher::Contains(n) => format!("contains {}", brief(&n.to_json())),
+        Matcher::Exists => "a value".into(),
+        Matcher::Absent => "no value".into(),
+        Matcher::Compare(op, n) => format!("{} {n}", match op {
+            Comparison::Gt => ">",
+            Comparison::Gte => ">=",
+            Comparison::Lt => "<",
+            Comparison::Lte => "<=",
+        }),
+        Matcher::Not(inner) => format!("not {}", describe(inner)),
+        Matcher::Each(inner) => format!("each {}", describe(inner)),
+        Matcher::OneOf(nodes) => format!("one of {}", brief(&Value::Array(nodes.iter().map(|n| n.to_json()).collect()))),
+        Matcher::All(all) => all.iter().map(describe).collect::<Vec<_>>().join(" and "),
+    }
+}
+
+/// A value short enough for a one-line failure message.
+pub fn brief(v: &Value) -> String {
+    const MAX: usize = 160;
+    let text = v.to_string();
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::load_str;
+    use serde_json::json;
+
+    /// Runs the expectations of a one-step spec against `body`.
+    fn verdicts(expect: &str, body: Value) -> Vec<CheckResult> {
+        let text = format!(
+            "id: t\ntitle: t\nsource: https://x\nsteps:\n  - call: sqs.ListQueues\n    expect:\n{}",
+            expect.lines().map(|l| format!("      {l}\n")).collect::<String>()
+        );
+        let spec = load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let crate::spec::Action::Call(call) = &spec.steps[0].action else { panic!() };
+        let vars: Vars = [("prefix".to_string(), json!("p"))].into();
+        call.expect.iter().map(|e| check(e, &body, &vars)).collect()
+    }
+
+    fn passes(expect: &str, body: Value) -> bool {
+        verdicts(expect, body).iter().all(|c| c.passed)
+    }
+
+    #[test]
+    fn scalars_compare_for_equality_with_variables() {
+        assert!(passes("$.a: 1", json!({"a": 1.0})));
+        assert!(passes("$.a: \"${prefix}-x\"", json!({"a": "p-x"})));
+        assert!(!passes("$.a: \"1\"", json!({"a": 1})));
+        let v = verdicts("$.a: 2", json!({"a": 1}));
+        assert_eq!(v[0].detail.as_deref(), Some("expected 2, found 1"));
+    }
+
+    #[test]
+    fn missing_values_fail_except_for_absent() {
+        assert!(!passes("$.a: 1", json!({})));
+        assert!(passes("$.a: { absent: true }", json!({})));
+        assert!(!passes("$.a: { absent: true }", json!({"a": null})));
+        assert!(passes("$.a: { exists: true }", json!({"a": null})));
+    }
+
+    #[test]
+    fn length_type_regex_compare() {
+        let body = json!({"m": [{"b": "hi"}, {"b": "ho"}], "n": "12"});
+        assert!(passes("$.m: { length: 2, type: array }", body.clone()));
+        assert!(passes("$.m: { length: { gte: 1, lt: 3 } }", body.clone()));
+        assert!(!passes("$.m: { length: 3 }", body.clone()));
+        assert!(passes("$.m[*].b: { each: { regex: '^h' } }", body.clone()));
+        assert!(passes("$.m[*].b: [hi, ho]", body.clone()));
+        assert!(!passes("$.m[*].b: [ho, hi]", body.clone()));
+        assert!(passes("$.n: { gt: 11 }", body.clone()));
+        assert!(passes("$.n: { type: string, not: { regex: x } }", body.clone()));
+        assert!(!passes("$.n: { type: integer }", body.clone()));
+        assert!(passes("$.m[?@.b == 'ho']: { length: 1 }", body));
+    }
+
+    #[test]
+    fn contains_and_one_of() {
+        let body = json!({"items": [{"k": {"S": "a"}, "v": 1}], "s": "hello world"});
+        assert!(passes("$.items: { contains: { k: { S: a } } }", body.clone()));
+        assert!(!passes("$.items: { contains: { k: { S: b } } }", body.clone()));
+        assert!(passes("$.s: { contains: world }", body.clone()));
+        assert!(passes("$.s: { one_of: [x, hello world] }", body.clone()));
+        assert!(passes("$.items[0]: { equals: { k: { S: a }, v: 1 } }", body));
+    }
+}

@@ -1,0 +1,5 @@
+//! Verdicts: matchers over single responses, and history checkers over whole workloads.
+
+pub mod matcher;
+
+pub use matcher::{check, CheckResult};

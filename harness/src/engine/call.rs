@@ -1,0 +1,158 @@
+//! One `call` step: render the request, send it, judge the response, repeat while `eventually`
+//! allows, capture variables. Every attempt is recorded.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{SpecContext, Stop};
+use crate::check::{self, CheckResult};
+use crate::report::Attempt;
+use crate::spec::template;
+use crate::spec::{Call, ErrorExpectation, Expectation};
+use crate::wire::WireResponse;
+
+impl SpecContext<'_> {
+    /// Runs a call (with its `eventually` policy); on success the captures are in `vars`.
+    pub(super) async fn call(&mut self, call: &Call, attempts: &mut Vec<Attempt>) -> Result<(), Stop> {
+        let file = &self.spec.file;
+        let request = template::render(&call.request, &self.vars).map_err(|e| Stop::error(e, None))?;
+        let endpoint = self
+            .target
+            .endpoint(call.service.name)
+            .ok_or_else(|| Stop::error(format!("target has no {} endpoint", call.service.name), None))?;
+        let deadline = call.eventually.as_ref().map(|e| tokio::time::Instant::now() + self.scaled(e.timeout));
+        let mut wait = call.eventually.as_ref().map_or(Duration::ZERO, |e| e.interval);
+        loop {
+            let response = self
+                .client
+                .call(call.service, endpoint, &call.action, &request)
+                .await
+                .map_err(|e| Stop::error(format!("{}.{}: {e}", call.service.name, call.action), None))?;
+            if response.error.is_none() {
+                self.register_created(call.service, &call.action, &request, &response.body);
+            }
+            let (error_check, body_checks) = judge(call, &response, &self.vars);
+            let fail_fast = call.eventually.as_ref().is_some_and(|e| {
+                !e.fail_fast.is_empty() && e.fail_fast.iter().all(|x| check::check(x, &response.body, &self.vars).passed)
+            });
+            // An unexpected (or missing) error explains everything else, so it is reported first.
+            let error_span = call.expect_error.as_ref().map_or(self.step_span, |e| e.span);
+            let first_failure = error_check
+                .iter()
+                .map(|c| (error_span, c))
+                .chain(call.expect.iter().map(|e| e.span).zip(&body_checks))
+                .find(|(_, c)| !c.passed)
+                .map(|(span, c)| (span, c.clone()));
+            let checks = error_check.into_iter().chain(body_checks).collect();
+            attempts.push(Attempt {
+                request: request.clone(),
+                status: response.status,
+                response: response.body.clone(),
+                error: response.error.clone(),
+                checks,
+                elapsed: response.elapsed,
+            });
+            let Some((span, failed)) = first_failure else {
+                return self.capture(call, &response.body);
+            };
+            let why = format!("{}: {}", failed.path, failed.detail.unwrap_or_default());
+            let location = Some(location(file, span));
+            match deadline {
+                None => return Err(Stop::Fail { message: why, location }),
+                Some(_) if fail_fast => {
+                    return Err(Stop::Fail { message: format!("fail-fast condition held: {why}"), location })
+                }
+                Some(deadline) if tokio::time::Instant::now() + wait > deadline => {
+                    let n = attempts.len();
+                    return Err(Stop::Fail { message: format!("not within the `eventually` timeout ({n} attempts): {why}"), location });
+                }
+                Some(_) => {}
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+            }
+            let policy = call.eventually.as_ref().expect("deadline implies eventually");
+            wait = wait.mul_f64(policy.backoff).min(policy.max_interval);
+        }
+    }
+
+    fn capture(&mut self, call: &Call, body: &Value) -> Result<(), Stop> {
+        for capture in &call.capture {
+            let value = check::matcher::select(&capture.path, body).ok_or_else(|| Stop::Fail {
+                message: format!("capture `{}`: nothing at {}", capture.name, capture.path.text),
+                location: Some(location(&self.spec.file, capture.span)),
+            })?;
+            self.vars.insert(capture.name.clone(), value);
+        }
+        Ok(())
+    }
+}
+
+/// Checks a response against the step's error expectation (if an error was expected or came) and
+/// its `expect` paths.
+fn judge(call: &Call, response: &WireResponse, vars: &template::Vars) -> (Option<CheckResult>, Vec<CheckResult>) {
+    let body_checks = call.expect.iter().map(|e: &Expectation| check::check(e, &response.body, vars)).collect();
+    let error_check = match (&response.error, &call.expect_error) {
+        (None, None) => None,
+        (Some(error), None) => Some(CheckResult {
+            path: "error".into(),
+            passed: false,
+            detail: Some(format!(
+                "unexpected error {} (HTTP {}): {}",
+                error.code,
+                response.status,
+                error.message.as_deref().unwrap_or("")
+            )),
+        }),
+        (None, Some(expected)) => Some(CheckResult {
+            path: "error".into(),
+            passed: false,
+            detail: Some(format!("expected error {}, but the call succeeded (HTTP {})", describe(expected), response.status)),
+        }),
+        (Some(error), Some(expected)) => {
+            let mut wrong = Vec::new();
+            if let Some(code) = &expected.code {
+                if &error.code != code {
+                    wrong.push(format!("code {} instead of {code}", error.code));
+                }
+            }
+            if let Some(query_code) = &expected.query_code {
+                if error.query_code.as_ref() != Some(query_code) {
+                    wrong.push(format!("query code {:?} instead of {query_code}", error.query_code.as_deref().unwrap_or("none")));
+                }
+            }
+            if let Some(status) = expected.status {
+                if response.status != status {
+                    wrong.push(format!("HTTP {} instead of {status}", response.status));
+                }
+            }
+            if let Some(re) = &expected.message {
+                let message = error.message.as_deref().unwrap_or("");
+                if !re.is_match(message) {
+                    wrong.push(format!("message {message:?} does not match /{re}/"));
+                }
+            }
+            Some(CheckResult {
+                path: "error".into(),
+                passed: wrong.is_empty(),
+                detail: (!wrong.is_empty()).then(|| wrong.join("; ")),
+            })
+        }
+    };
+    (error_check, body_checks)
+}
+
+fn describe(e: &ErrorExpectation) -> String {
+    [e.code.clone(), e.query_code.clone(), e.status.map(|s| format!("HTTP {s}"))]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) fn location(file: &crate::spec::source::SourceFile, span: crate::spec::source::Span) -> String {
+    let (line, col) = file.line_col(span.offset);
+    format!("{}:{line}:{col}", file.name)
+}

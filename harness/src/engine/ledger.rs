@@ -1,0 +1,77 @@
+//! Every resource a run created and has not yet deleted, so that teardown happens whatever ends the
+//! run: a failed step, a panic in a spec, or Ctrl-C.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::services::Service;
+
+/// How to delete one live resource.
+#[derive(Debug, Clone)]
+pub struct Deletion {
+    /// The spec instance that created it (its `${prefix}`).
+    pub owner: String,
+    /// For messages: `sqs queue https://…/conform-x-q`.
+    pub label: String,
+    pub service: &'static Service,
+    pub action: &'static str,
+    pub request: Value,
+}
+
+#[derive(Default)]
+pub struct Ledger {
+    live: Mutex<Vec<Deletion>>,
+}
+
+impl Ledger {
+    pub fn add(&self, deletion: Deletion) {
+        self.live.lock().expect("ledger lock").push(deletion);
+    }
+
+    /// Removes and returns what `owner` created, newest first: a queue that redrives to a
+    /// dead-letter queue is deleted before it.
+    pub fn take_owned_by(&self, owner: &str) -> Vec<Deletion> {
+        let mut live = self.live.lock().expect("ledger lock");
+        let (mine, rest): (Vec<_>, Vec<_>) = live.drain(..).partition(|d| d.owner == owner);
+        *live = rest;
+        mine.into_iter().rev().collect()
+    }
+
+    /// Removes and returns everything still live, newest first.
+    pub fn take_all(&self) -> Vec<Deletion> {
+        let mut live = self.live.lock().expect("ledger lock");
+        live.drain(..).rev().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.live.lock().expect("ledger lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::SQS;
+
+    fn deletion(owner: &str, label: &str) -> Deletion {
+        Deletion { owner: owner.into(), label: label.into(), service: &SQS, action: "DeleteQueue", request: Value::Null }
+    }
+
+    #[test]
+    fn hands_back_an_owners_resources_newest_first() {
+        let ledger = Ledger::default();
+        ledger.add(deletion("a", "dlq"));
+        ledger.add(deletion("b", "other"));
+        ledger.add(deletion("a", "source"));
+        let mine: Vec<_> = ledger.take_owned_by("a").into_iter().map(|d| d.label).collect();
+        assert_eq!(mine, ["source", "dlq"]);
+        assert_eq!(ledger.len(), 1);
+        assert_eq!(ledger.take_all().len(), 1);
+        assert!(ledger.is_empty());
+    }
+}

@@ -1,0 +1,191 @@
+//! Creating a spec's declared resources, registering whatever a run creates for deletion, and
+//! deleting it again. All through the same wire calls specs use.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::ledger::Deletion;
+use super::SpecContext;
+use crate::services::{self, Service, DYNAMODB, KINESIS, SQS};
+use crate::spec::{QueueDef, Resource, ResourceKind, StreamDef, TableDef};
+
+/// Actions that create something, and how to delete what they created. A spec that calls one of
+/// these directly (say, to test CreateQueue validation) gets the same guaranteed teardown.
+struct Creator {
+    service: &'static Service,
+    create: &'static str,
+    delete: &'static str,
+    /// The delete request, from the create request and response.
+    delete_request: fn(&Value, &Value) -> Option<Value>,
+}
+
+const CREATORS: [Creator; 3] = [
+    Creator {
+        service: &SQS,
+        create: "CreateQueue",
+        delete: "DeleteQueue",
+        delete_request: |_, resp| Some(json!({ "QueueUrl": resp.get("QueueUrl")? })),
+    },
+    Creator {
+        service: &KINESIS,
+        create: "CreateStream",
+        delete: "DeleteStream",
+        delete_request: |req, _| Some(json!({ "StreamName": req.get("StreamName")?, "EnforceConsumerDeletion": true })),
+    },
+    Creator {
+        service: &DYNAMODB,
+        create: "CreateTable",
+        delete: "DeleteTable",
+        delete_request: |req, _| Some(json!({ "TableName": req.get("TableName")? })),
+    },
+];
+
+/// Errors that mean "already gone": deleting is then done.
+const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
+/// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
+const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
+
+impl SpecContext<'_> {
+    /// Registers the deletion of whatever a successful call created.
+    pub(super) fn register_created(&self, service: &'static Service, action: &str, request: &Value, response: &Value) {
+        let Some(creator) = CREATORS.iter().find(|c| c.service == service && c.create == action) else { return };
+        if let Some(delete) = (creator.delete_request)(request, response) {
+            self.ledger.add(Deletion {
+                owner: self.prefix.clone(),
+                label: format!("{} {}", service.name, delete.as_object().and_then(|o| o.values().next()).unwrap_or(&Value::Null)),
+                service,
+                action: creator.delete,
+                request: delete,
+            });
+        }
+    }
+
+    /// A call whose failure is a setup problem (the spec's verdict cannot depend on it).
+    async fn setup_call(&self, service: &'static Service, action: &str, request: Value) -> Result<Value, String> {
+        let endpoint = self.target.endpoint(service.name).ok_or_else(|| format!("target has no {} endpoint", service.name))?;
+        let response = self.client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+        if let Some(error) = response.error {
+            return Err(format!("{}.{action} failed: {} {}", service.name, error.code, error.message.unwrap_or_default()));
+        }
+        self.register_created(service, action, &request, &response.body);
+        Ok(response.body)
+    }
+
+    pub(super) async fn create(&mut self, resource: &Resource) -> Result<(), String> {
+        let name = format!("{}-{}", self.prefix, resource.name);
+        let attributes = match &resource.kind {
+            ResourceKind::Queue(q) => self.create_queue(name, q).await?,
+            ResourceKind::Stream(s) => self.create_stream(name, s).await?,
+            ResourceKind::Table(t) => self.create_table(name, t).await?,
+        };
+        for (attr, value) in attributes {
+            self.vars.insert(format!("{}.{attr}", resource.name), value);
+        }
+        Ok(())
+    }
+
+    async fn create_queue(&self, name: String, def: &QueueDef) -> Result<Vec<(&'static str, Value)>, String> {
+        let name = if def.fifo { format!("{name}.fifo") } else { name };
+        let mut attributes: serde_json::Map<String, Value> =
+            def.attributes.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        if def.fifo {
+            attributes.insert("FifoQueue".into(), "true".into());
+        }
+        if let Some(redrive) = &def.redrive {
+            let dlq_arn = self.vars.get(&format!("{}.arn", redrive.to)).cloned().unwrap_or_default();
+            let policy = json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive.max_receive_count });
+            attributes.insert("RedrivePolicy".into(), policy.to_string().into());
+        }
+        let created = self.setup_call(&SQS, "CreateQueue", json!({ "QueueName": name, "Attributes": attributes })).await?;
+        let url = created.get("QueueUrl").cloned().ok_or("CreateQueue returned no QueueUrl")?;
+        let attrs = self
+            .setup_call(&SQS, "GetQueueAttributes", json!({ "QueueUrl": url, "AttributeNames": ["QueueArn"] }))
+            .await?;
+        let arn = attrs.pointer("/Attributes/QueueArn").cloned().ok_or("GetQueueAttributes returned no QueueArn")?;
+        Ok(vec![("url", url), ("arn", arn), ("name", name.into())])
+    }
+
+    async fn create_stream(&self, name: String, def: &StreamDef) -> Result<Vec<(&'static str, Value)>, String> {
+        self.setup_call(&KINESIS, "CreateStream", json!({ "StreamName": name, "ShardCount": def.shards })).await?;
+        let summary = self
+            .until_active(&KINESIS, "DescribeStreamSummary", json!({ "StreamName": name }), "/StreamDescriptionSummary/StreamStatus")
+            .await?;
+        let arn = summary.pointer("/StreamDescriptionSummary/StreamARN").cloned().unwrap_or_default();
+        Ok(vec![("name", name.into()), ("arn", arn)])
+    }
+
+    async fn create_table(&self, name: String, def: &TableDef) -> Result<Vec<(&'static str, Value)>, String> {
+        let key_schema: Vec<Value> = def
+            .key
+            .iter()
+            .zip(["HASH", "RANGE"])
+            .map(|((attr, _), role)| json!({ "AttributeName": attr, "KeyType": role }))
+            .collect();
+        let definitions: Vec<Value> =
+            def.key.iter().map(|(attr, ty)| json!({ "AttributeName": attr, "AttributeType": ty })).collect();
+        let mut request = json!({
+            "TableName": name,
+            "KeySchema": key_schema,
+            "AttributeDefinitions": definitions,
+            "BillingMode": "PAY_PER_REQUEST",
+        });
+        if let Some(view) = &def.stream {
+            request["StreamSpecification"] = json!({ "StreamEnabled": true, "StreamViewType": view });
+        }
+        self.setup_call(&DYNAMODB, "CreateTable", request).await?;
+        let table = self.until_active(&DYNAMODB, "DescribeTable", json!({ "TableName": name }), "/Table/TableStatus").await?;
+        if let Some(attribute) = &def.ttl {
+            let spec = json!({ "TableName": name, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": attribute } });
+            self.setup_call(&DYNAMODB, "UpdateTimeToLive", spec).await?;
+        }
+        let mut out = vec![("name", name.into()), ("arn", table.pointer("/Table/TableArn").cloned().unwrap_or_default())];
+        if def.stream.is_some() {
+            out.push(("stream_arn", table.pointer("/Table/LatestStreamArn").cloned().unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// Polls a describe call until the status at `pointer` is ACTIVE.
+    async fn until_active(&self, service: &'static Service, action: &str, request: Value, pointer: &str) -> Result<Value, String> {
+        let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
+        loop {
+            let body = self.setup_call(service, action, request.clone()).await?;
+            let status = body.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+            if status == "ACTIVE" {
+                return Ok(body);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("{}.{action}: still {status:?} after the setup timeout", service.name));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// Deletes one resource, waiting out "busy" answers. Returns an error only when it may have leaked.
+pub async fn delete(
+    target: &crate::targets::Target,
+    client: &crate::wire::WireClient,
+    deletion: &Deletion,
+) -> Result<(), String> {
+    let service = services::by_name(deletion.service.name).expect("ledger holds known services");
+    let endpoint = target.endpoint(service.name).ok_or("target lost its endpoint")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
+    loop {
+        let outcome = client.call(service, endpoint, deletion.action, &deletion.request).await;
+        let retry = match &outcome {
+            Ok(r) => match &r.error {
+                None => return Ok(()),
+                Some(e) if GONE.iter().any(|g| e.code == *g || e.query_code.as_deref().is_some_and(|q| q.ends_with(g))) => return Ok(()),
+                Some(e) if BUSY.contains(&e.code.as_str()) => true,
+                Some(e) => return Err(format!("{}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
+            },
+            Err(_) => true,
+        };
+        if !retry || tokio::time::Instant::now() > deadline {
+            return Err(format!("{}: {}", deletion.label, outcome.err().map_or("still busy".into(), |e| e.to_string())));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

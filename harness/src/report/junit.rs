@@ -1,0 +1,37 @@
+//! JUnit XML: one test case per spec, so CI systems list specs by id and show why each failed.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Expectations, SpecResult, Verdict};
+
+pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations) -> String {
+    let mut suite = TestSuite::new(format!("conform ({target})"));
+    for result in results {
+        let verdict = expectations.judge(result);
+        let mut status = match verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail | Verdict::UnexpectedPass => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            Verdict::ExpectedDivergence | Verdict::Skipped | Verdict::SkippedAsGap => TestCaseStatus::skipped(),
+        };
+        let message = match verdict {
+            Verdict::ExpectedDivergence => {
+                format!("expected divergence: {}", expectations.divergence(&result.id).map_or("", |d| d.reason.as_str()))
+            }
+            Verdict::UnexpectedPass => "passed, but the expectations file lists it as divergent: remove the entry".into(),
+            _ => result.message.clone().unwrap_or_default(),
+        };
+        if verdict != Verdict::Pass {
+            status.set_message(message);
+            if let Some(location) = &result.location {
+                status.set_description(format!("at {location}\nsource: {}", result.source));
+            }
+        }
+        let mut case = TestCase::new(result.id.clone(), status);
+        case.set_classname(target.to_owned()).set_time(result.duration);
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("conform");
+    report.add_test_suite(suite);
+    report.to_string().expect("JUnit XML serialises")
+}

@@ -1,0 +1,104 @@
+//! What a run produced, spec by spec: the stable data every report format is written from.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::check::CheckResult;
+use crate::wire::WireError;
+
+/// The outcome of running one spec, before known divergences are taken into account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    /// The target answered, and the answer contradicts the spec.
+    Fail,
+    /// Target or harness trouble (unreachable, resource setup failed, timed out): no verdict.
+    Error,
+    /// Not run: filtered out or interrupted.
+    Skipped,
+    /// Not run because the target lacks a service or capability the spec needs.
+    SkippedAsGap,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+            Status::SkippedAsGap => "skipped-as-gap",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecResult {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub file: String,
+    pub tags: Vec<String>,
+    pub status: Status,
+    #[serde(serialize_with = "as_millis")]
+    pub duration: Duration,
+    /// Why it failed, errored or was skipped, in one sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `file:line:col` of the step or expectation that decided a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub steps: Vec<StepRecord>,
+}
+
+impl SpecResult {
+    pub fn not_run(spec: &crate::spec::Spec, status: Status, why: impl Into<String>) -> Self {
+        Self {
+            id: spec.id.clone(),
+            title: spec.title.clone(),
+            source: spec.source.clone(),
+            file: spec.file.name.clone(),
+            tags: spec.tags.clone(),
+            status,
+            duration: Duration::ZERO,
+            message: Some(why.into()),
+            location: None,
+            steps: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub index: usize,
+    pub description: String,
+    /// Kept in the snapshot report.
+    pub snapshot: bool,
+    /// Every request sent for this step: one, or one per `eventually` attempt and `repeat`.
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub request: Value,
+    pub status: u16,
+    pub response: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<WireError>,
+    pub checks: Vec<CheckResult>,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+}
+
+impl Attempt {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}

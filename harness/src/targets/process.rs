@@ -1,0 +1,80 @@
+//! An emulator process the harness started: on a free loopback port, in its own process group
+//! (so a Ctrl-C at the terminal reaches the harness, which tears down first), stopped on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+use super::TargetError;
+
+pub struct ManagedProcess {
+    pub what: String,
+    pub port: u16,
+    child: Child,
+    pub log: PathBuf,
+}
+
+/// A port nothing listens on right now. Another process could take it before the emulator binds
+/// it; the readiness check then fails loudly rather than talking to the wrong server.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+impl ManagedProcess {
+    /// Starts `program args…` with output going to `log`.
+    pub fn spawn(what: &str, program: &Path, args: &[String], port: u16, log: PathBuf) -> Result<Self, TargetError> {
+        let fail = |why: String| TargetError::Start { what: what.to_owned(), why };
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let out = std::fs::File::create(&log).map_err(|e| fail(format!("cannot create {}: {e}", log.display())))?;
+        let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(format!("cannot run {}: {e}", program.display())))?;
+        Ok(Self { what: what.to_owned(), port, child, log })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until the port answers HTTP, or the process exits, or `timeout` passes.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> Result<(), TargetError> {
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.failure(format!("exited with {status} before answering")));
+            }
+            if client.get(self.url()).timeout(Duration::from_secs(1)).send().await.is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(self.failure(format!("no answer on port {} within {timeout:?}", self.port)));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn failure(&self, why: String) -> TargetError {
+        let tail = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+        let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n  ");
+        TargetError::Start { what: self.what.clone(), why: format!("{why}; log {}:\n  {tail}", self.log.display()) }
+    }
+
+    /// Stops the process and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+    }
+}
