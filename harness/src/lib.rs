@@ -10,3 +10,4 @@ pub mod wire;
 pub mod targets;
 pub mod report;
 pub mod engine;
+pub mod cli;

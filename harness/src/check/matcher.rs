@@ -111,6 +111,14 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
                         .try_for_each(|(i, item)| evaluate(inner, Some(item), vars).map_err(|e| format!("[{i}]: {e}"))),
                     other => Err(format!("expected a list, found {}", brief(other))),
                 },
+                Matcher::Increasing => match actual {
+                    Value::Array(items) => items.windows(2).enumerate().try_for_each(|(i, pair)| {
+                        ensure(order(&pair[0], &pair[1]) == Some(std::cmp::Ordering::Less), || {
+                            format!("expected strictly increasing, but [{i}] {} is not below [{}] {}", brief(&pair[0]), i + 1, brief(&pair[1]))
+                        })
+                    }),
+                    other => Err(format!("expected an increasing list, found {}", brief(other))),
+                },
                 Matcher::Exists | Matcher::Absent | Matcher::Not(_) | Matcher::All(_) => unreachable!("handled above"),
             }
         }
@@ -156,6 +164,21 @@ fn as_number(v: &Value) -> Option<f64> {
     }
 }
 
+/// Orders numbers by value and strings of digits (128-bit sequence numbers) by magnitude, without
+/// the precision loss of converting them to floats; other strings compare as text.
+fn order(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) if digits(x) && digits(y) => {
+            let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+            Some(x.len().cmp(&y.len()).then_with(|| x.cmp(y)))
+        }
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
 fn has_type(v: &Value, ty: JsonType) -> bool {
     match ty {
         JsonType::String => v.is_string(),
@@ -186,6 +209,7 @@ fn describe(m: &Matcher) -> String {
         Matcher::Not(inner) => format!("not {}", describe(inner)),
         Matcher::Each(inner) => format!("each {}", describe(inner)),
         Matcher::OneOf(nodes) => format!("one of {}", brief(&Value::Array(nodes.iter().map(|n| n.to_json()).collect()))),
+        Matcher::Increasing => "strictly increasing".into(),
         Matcher::All(all) => all.iter().map(describe).collect::<Vec<_>>().join(" and "),
     }
 }
@@ -253,6 +277,15 @@ mod tests {
         assert!(passes("$.n: { type: string, not: { regex: x } }", body.clone()));
         assert!(!passes("$.n: { type: integer }", body.clone()));
         assert!(passes("$.m[?@.b == 'ho']: { length: 1 }", body));
+    }
+
+    #[test]
+    fn increasing_compares_sequence_numbers_exactly() {
+        let seqs = json!({"s": ["49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", "49590338271490256608559692540925702759324208523137515618"]});
+        assert!(passes("$.s: { increasing: true }", seqs));
+        assert!(!passes("$.s: { increasing: true }", json!({"s": ["2", "10", "10"]})));
+        assert!(passes("$.s: { increasing: true }", json!({"s": ["2", "10", "11"]})));
+        assert!(passes("$.s: { increasing: true }", json!({"s": [1, 2.5, 3]})));
     }
 
     #[test]

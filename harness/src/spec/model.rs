@@ -177,6 +177,8 @@ pub enum Matcher {
     Not(Box<Matcher>),
     Each(Box<Matcher>),
     OneOf(Vec<Node>),
+    /// A list whose items strictly increase (numbers, or decimal strings such as sequence numbers).
+    Increasing,
     All(Vec<Matcher>),
 }
 

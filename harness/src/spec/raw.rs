@@ -123,7 +123,8 @@ pub struct RawStep {
     /// The request JSON exactly as in the AWS API reference; `${var}` substitutes values.
     pub with: Option<Node>,
     /// JSONPath → matcher. A scalar or list is compared for equality; a mapping names matchers:
-    /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of.
+    /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of,
+    /// increasing.
     pub expect: Option<Node>,
     /// The call must fail with this wire error identity.
     #[schemars(with = "Option<RawErrorExpectation>")]

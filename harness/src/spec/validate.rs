@@ -26,9 +26,9 @@ pub const BUILTINS: [&str; 3] = ["prefix", "region", "run_id"];
 /// Capabilities a spec may require with `needs:`; targets declare which they have.
 pub const CAPABILITIES: [&str; 6] = ["fifo", "redrive", "streams", "ttl", "ttl-expiry", "resharding"];
 
-const MATCHERS: [&str; 14] = [
+const MATCHERS: [&str; 15] = [
     "equals", "regex", "type", "length", "contains", "exists", "absent", "gt", "gte", "lt", "lte", "not", "each",
-    "one_of",
+    "one_of", "increasing",
 ];
 
 /// Parse and validate one spec file's text. `name` is how the file is reported (its path).
@@ -391,7 +391,7 @@ impl Validator<'_> {
         };
         if entries.iter().all(|(k, _)| !MATCHERS.contains(&k.name.as_str()) && did_you_mean(&k.name, MATCHERS).is_none()) {
             self.error(entries[0].0.pos, entries[0].0.name.len(), "a mapping here lists matchers; this one names none")
-                .help("to compare an object write `equals: { … }`; matchers: equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of");
+                .help("to compare an object write `equals: { … }`; matchers: equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of, increasing");
             return None;
         }
         let mut all = Vec::new();
@@ -422,6 +422,13 @@ impl Validator<'_> {
                 "length" => self.matcher(value).map(|m| Matcher::Length(Box::new(m))),
                 "not" => self.matcher(value).map(|m| Matcher::Not(Box::new(m))),
                 "each" => self.matcher(value).map(|m| Matcher::Each(Box::new(m))),
+                "increasing" => match value.value {
+                    NodeValue::Bool(true) => Some(Matcher::Increasing),
+                    _ => {
+                        self.node_error(value, "`increasing` takes true (to require a non-increasing list, use `not`)");
+                        None
+                    }
+                },
                 "exists" | "absent" => match value.value {
                     NodeValue::Bool(b) => Some(if b == (key.name == "exists") { Matcher::Exists } else { Matcher::Absent }),
                     _ => {

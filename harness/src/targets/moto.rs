@@ -13,9 +13,13 @@ use crate::wire::ServiceEndpoint;
 const CAPABILITIES: [&str; 5] = ["fifo", "redrive", "streams", "ttl", "resharding"];
 
 pub(super) async fn start(region: &str) -> Result<Target, TargetError> {
-    let program = install::locate(&MOTO, "CONFORM_MOTO_SERVER").ok_or_else(|| {
-        TargetError::NotInstalled("moto_server is not installed: run `conform targets install moto` (or set CONFORM_MOTO_SERVER)".into())
-    })?;
+    let program = match install::locate(&MOTO, "CONFORM_MOTO_SERVER") {
+        Some(program) => program,
+        // First use on a new machine: install the pinned version rather than fail.
+        None => tokio::task::spawn_blocking(|| MOTO.install(&mut |line| eprintln!("{line}")))
+            .await
+            .map_err(|e| TargetError::NotInstalled(e.to_string()))??,
+    };
     let port = free_port().map_err(|e| TargetError::Start { what: "moto".into(), why: e.to_string() })?;
     let log = install::home().join("logs").join(format!("moto-{port}.log"));
     let args = ["-H".to_string(), "127.0.0.1".into(), "-p".into(), port.to_string()];

@@ -1,0 +1,214 @@
+//! The `conform` command line.
+
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::spec::{self, Spec, SpecErrors};
+use crate::targets::{self, install, TargetChoice};
+
+/// Exit codes: what CI scripts branch on.
+pub mod exit {
+    /// Every outcome is a pass or explained by the expectations file.
+    pub const OK: u8 = 0;
+    /// A failure, error or unexpected pass that the expectations don't explain.
+    pub const UNEXPLAINED: u8 = 1;
+    /// Bad input: a spec or flag that does not parse.
+    pub const BAD_INPUT: u8 = 2;
+    /// The target could not be started or reached.
+    pub const TARGET: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(name = "conform", version, about = "Runs YAML specs of AWS service behaviour against AWS, LocalStack and emulators")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run specs against a target and report each outcome.
+    Run(run::RunArgs),
+    /// List the specs that would run.
+    List(Selection),
+    /// Validate specs without running anything.
+    Check(Selection),
+    /// Manage the emulators conform installs and starts itself.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
+    /// Print the JSON Schema of the spec format (for editor completion).
+    Schema,
+}
+
+#[derive(Subcommand)]
+enum TargetsCommand {
+    /// Install a managed emulator (pinned version) into conform's cache directory.
+    Install {
+        /// Emulators to install.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Show the targets and whether they are installed.
+    List,
+}
+
+/// Which specs: paths, tags and an id filter.
+#[derive(Args, Clone)]
+pub struct Selection {
+    /// Spec files or directories.
+    #[arg(default_value = "specs")]
+    pub paths: Vec<PathBuf>,
+    /// Only specs with this tag (repeatable: any of them).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Only specs whose id contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+/// Where to run: shared by `run` and the test harness.
+#[derive(Args, Clone)]
+pub struct TargetArgs {
+    /// `moto` (started by conform) or `endpoint` (already running; see --endpoint).
+    #[arg(long, short)]
+    pub target: Option<String>,
+    /// Endpoint URL for every service, or SERVICE=URL for one (repeatable). Implies --target endpoint.
+    #[arg(long = "endpoint")]
+    pub endpoints: Vec<String>,
+    /// Name to report an endpoint target under (selects reports/expectations/<name>.yaml).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, env = "AWS_REGION", default_value = targets::DEFAULT_REGION)]
+    pub region: String,
+}
+
+impl TargetArgs {
+    pub fn choice(&self) -> Result<TargetChoice, String> {
+        match (self.target.as_deref(), self.endpoints.is_empty()) {
+            (None | Some("moto"), true) => Ok(TargetChoice::Moto),
+            (Some("moto"), false) => Err("--endpoint goes with --target endpoint, not moto".into()),
+            (None | Some("endpoint"), _) => {
+                let urls = targets::parse_endpoints(&self.endpoints).map_err(|e| e.to_string())?;
+                Ok(TargetChoice::Endpoint { name: self.name.clone().unwrap_or_else(|| "endpoint".into()), urls })
+            }
+            (Some(other), _) => Err(format!("unknown target `{other}`: use moto or endpoint")),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(selection) => list(&selection),
+        Command::Check(selection) => check(&selection),
+        Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
+        Command::Targets(TargetsCommand::List) => list_targets(),
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
+            exit::OK
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Loads and filters specs; on any invalid file, prints every diagnostic and returns `Err`.
+pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
+    let files = spec::discover(&selection.paths);
+    if files.is_empty() {
+        eprintln!("error: no spec files (*.yaml) under {}", selection.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        return Err(exit::BAD_INPUT);
+    }
+    let (specs, errors): (Vec<_>, Vec<_>) = files.iter().map(|f| spec::load_file(f)).partition(Result::is_ok);
+    let errors: Vec<SpecErrors> = errors.into_iter().filter_map(Result::err).collect();
+    if !errors.is_empty() {
+        errors.iter().for_each(print_spec_errors);
+        let count: usize = errors.iter().map(|e| e.errors.len()).sum();
+        eprintln!("error: {count} problem(s) in {} file(s)", errors.len());
+        return Err(exit::BAD_INPUT);
+    }
+    let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).collect();
+    if let Some(dup) = duplicate_id(&specs) {
+        eprintln!("error: spec id `{dup}` is used by more than one file");
+        return Err(exit::BAD_INPUT);
+    }
+    specs.retain(|s| {
+        (selection.tags.is_empty() || s.tags.iter().any(|t| selection.tags.contains(t)))
+            && selection.filter.as_ref().is_none_or(|f| s.id.contains(f.as_str()))
+    });
+    Ok(specs)
+}
+
+fn duplicate_id(specs: &[Spec]) -> Option<&str> {
+    let mut ids: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
+/// Prints each problem as a miette diagnostic: `file:line:col`, the snippet, a label and a hint.
+pub fn print_spec_errors(errors: &SpecErrors) {
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::default());
+    for error in &errors.errors {
+        let mut out = String::new();
+        match handler.render_report(&mut out, error) {
+            Ok(()) => eprintln!("{out}"),
+            Err(_) => eprintln!("{error}"),
+        }
+    }
+}
+
+fn list(selection: &Selection) -> u8 {
+    match load(selection) {
+        Ok(specs) => {
+            for s in &specs {
+                println!("{:<56} [{}] {}", s.id, s.tags.join(","), s.title);
+            }
+            eprintln!("{} specs", specs.len());
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn check(selection: &Selection) -> u8 {
+    match load(selection) {
+        Ok(specs) => {
+            println!("{} specs are valid", specs.len());
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn install_targets(names: &[String]) -> u8 {
+    for name in names {
+        let Some(emulator) = install::by_name(name) else {
+            let known: Vec<&str> = install::EMULATORS.iter().map(|e| e.name).collect();
+            eprintln!("error: conform does not manage `{name}` (it manages: {})", known.join(", "));
+            return exit::BAD_INPUT;
+        };
+        if let Err(e) = emulator.install(&mut |line| eprintln!("{line}")) {
+            eprintln!("error: {e}");
+            return exit::TARGET;
+        }
+        eprintln!("{} {} ready", emulator.name, emulator.version);
+    }
+    exit::OK
+}
+
+fn list_targets() -> u8 {
+    println!("{:<10} {:<10} {:<9} where", "target", "version", "status");
+    for emulator in install::EMULATORS {
+        let (status, place) = match install::locate(emulator, "CONFORM_MOTO_SERVER") {
+            Some(path) => ("installed", path.display().to_string()),
+            None => ("missing", format!("conform targets install {}", emulator.name)),
+        };
+        println!("{:<10} {:<10} {:<9} {place}", emulator.name, emulator.version, status);
+    }
+    println!("{:<10} {:<10} {:<9} --endpoint URL or SERVICE=URL", "endpoint", "-", "ready");
+    exit::OK
+}

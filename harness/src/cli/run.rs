@@ -1,0 +1,189 @@
+//! `conform run`: start the target, run the selected specs, report, and exit with a verdict.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use super::{exit, load, Selection, TargetArgs};
+use crate::engine::{self, RunOptions};
+use crate::report::expectations::tally;
+use crate::report::{junit, Expectations, SpecResult, Verdict};
+use crate::targets::{self, TargetError};
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Specs in flight at once (waits overlap; most time is spent waiting).
+    #[arg(long, short, default_value_t = 16)]
+    jobs: usize,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the full results (every request, response and check) as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where expectations files live (`<dir>/expectations/<target>.yaml`).
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let specs = match load(&args.selection) {
+        Ok(specs) => specs,
+        Err(code) => return code,
+    };
+    let choice = match args.target.choice() {
+        Ok(choice) => choice,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let target = match targets::start(&choice, &args.target.region).await {
+            Ok(target) => Arc::new(target),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return if matches!(e, TargetError::Config(_)) { exit::BAD_INPUT } else { exit::TARGET };
+            }
+        };
+        let expectations = match Expectations::load(&args.reports, &target.name) {
+            Ok(e) => e,
+            Err(e) => {
+                super::print_spec_errors(&e);
+                return exit::BAD_INPUT;
+            }
+        };
+        let all_ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+        let version = target.version.clone().map(|v| format!(" {v}")).unwrap_or_default();
+        eprintln!("running {} specs on {}{version} ({} at once)", specs.len(), target.name, args.jobs);
+
+        let cancel = CancellationToken::new();
+        tokio::spawn(interrupt_handler(cancel.clone()));
+        let progress = progress_bar(specs.len());
+        let options = RunOptions::new(args.jobs);
+        let specs = specs.into_iter().map(Arc::new).collect();
+        let summary = engine::run(specs, target.clone(), &options, cancel, |result| {
+            progress.inc(1);
+            progress.set_message(result.id.clone());
+            if let Some(line) = describe(result, expectations.judge(result)) {
+                progress.suspend(|| eprintln!("{line}"));
+            }
+        })
+        .await;
+        progress.finish_and_clear();
+
+        let verdicts: Vec<Verdict> = summary.results.iter().map(|r| expectations.judge(r)).collect();
+        let unexplained = verdicts.iter().any(|v| v.is_unexplained());
+        for stale in expectations.stale(&all_ids) {
+            eprintln!("warning: {} lists `{}`, which is not a spec", Expectations::path_for(&args.reports, &target.name).display(), stale.spec);
+        }
+        for leak in &summary.leaks {
+            eprintln!("LEAK  could not delete {leak}");
+        }
+        let counts = tally(verdicts.iter().copied());
+        let counts = counts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect::<Vec<_>>().join(", ");
+        eprintln!(
+            "{}{version}: {} specs in {:.1}s: {counts}{}",
+            target.name,
+            summary.results.len(),
+            started.elapsed().as_secs_f64(),
+            if summary.interrupted { " (interrupted; resources torn down)" } else { "" }
+        );
+        if let Some(path) = &args.junit {
+            write(path, junit::render(&target.name, &summary.results, &expectations));
+        }
+        if let Some(path) = &args.json {
+            write(path, json_report(&target, &summary.results, &expectations));
+        }
+        if let Ok(target) = Arc::try_unwrap(target) {
+            target.shutdown().await;
+        }
+        if summary.interrupted {
+            130
+        } else if unexplained || !summary.leaks.is_empty() {
+            exit::UNEXPLAINED
+        } else {
+            exit::OK
+        }
+    })
+}
+
+/// First Ctrl-C: stop starting specs, stop running ones, tear everything down. Second: give up now.
+async fn interrupt_handler(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("\ninterrupted: stopping specs and deleting what they created (Ctrl-C again to abandon them)");
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("abandoned: resources of this run may remain; `conform` names them all with the run prefix");
+            std::process::exit(130);
+        }
+    }
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// A line for each outcome worth attention.
+fn describe(result: &SpecResult, verdict: Verdict) -> Option<String> {
+    let label = match verdict {
+        Verdict::Fail => "FAIL ",
+        Verdict::Error => "ERROR",
+        Verdict::UnexpectedPass => "UNEXPECTED PASS",
+        _ => return None,
+    };
+    let why = match verdict {
+        Verdict::UnexpectedPass => "listed as a known divergence but passed: remove it from the expectations file".into(),
+        _ => result.message.clone().unwrap_or_default(),
+    };
+    let at = result.location.as_ref().map(|l| format!("\n      at {l}")).unwrap_or_default();
+    Some(format!("{label} {}: {why}{at}", result.id))
+}
+
+fn json_report(target: &targets::Target, results: &[SpecResult], expectations: &Expectations) -> String {
+    let results: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let mut value = serde_json::to_value(r).expect("results serialise");
+            value["verdict"] = expectations.judge(r).as_str().into();
+            value
+        })
+        .collect();
+    let report = serde_json::json!({
+        "target": target.name,
+        "version": target.version,
+        "region": target.region,
+        "harness": env!("CARGO_PKG_VERSION"),
+        "results": results,
+    });
+    serde_json::to_string_pretty(&report).expect("report serialises")
+}
+
+fn write(path: &PathBuf, content: String) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(path, content) {
+        eprintln!("warning: cannot write {}: {e}", path.display());
+    }
+}
