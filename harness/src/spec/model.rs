@@ -18,6 +18,8 @@ pub struct Spec {
     /// The AWS documentation page that states the behaviour.
     pub source: String,
     pub tags: Vec<String>,
+    /// Seed catalogue rows this spec checks (`SQS-05`).
+    pub covers: Vec<String>,
     /// Target capabilities the spec depends on (`fifo`, `streams`, `ttl-expiry`…).
     pub needs: Vec<String>,
     pub timeout: Option<Duration>,

@@ -25,6 +25,10 @@ pub struct RawSpec {
     /// Free labels; `core`, `complete` and `strict` choose strictness, service names group specs.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Rows of the seed behaviour catalogue this spec checks, e.g. `[SQS-05, SQS-06]`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub covers: Vec<Spanned<String>>,
     /// Target capabilities the spec depends on; a target without one skips the spec as a gap.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]

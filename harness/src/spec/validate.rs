@@ -130,6 +130,13 @@ impl Validator<'_> {
             .iter()
             .filter_map(|n| self.one_of(n, &CAPABILITIES, "capability").then(|| n.value.clone()))
             .collect();
+        let row = Regex::new(r"^[A-Z]+-[0-9]{2,}$").expect("valid regex");
+        for c in &raw.covers {
+            if !row.is_match(&c.value) {
+                self.error(Pos::of(c), c.value.len(), format!("`{}` is not a seed catalogue row id", c.value)).help("e.g. `SQS-05`, `KDS-12`");
+            }
+        }
+        let covers = raw.covers.into_iter().map(|c| c.value).collect();
         let timeout = raw.timeout.as_ref().and_then(|t| self.duration(t));
         let resources = self.resources(raw.resources);
         let steps = raw.steps.into_iter().filter_map(|s| self.step(s)).collect();
@@ -138,6 +145,7 @@ impl Validator<'_> {
             title: raw.title,
             source: raw.source.value,
             tags: raw.tags,
+            covers,
             needs,
             timeout,
             resources,
