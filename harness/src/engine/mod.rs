@@ -4,6 +4,7 @@
 mod call;
 mod ledger;
 mod resources;
+mod workload;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -158,6 +159,7 @@ impl SpecContext<'_> {
                         _ = self.cancel.cancelled() => Err(Stop::Cancelled),
                     },
                     Action::Call(call) => self.call(call, attempts).await,
+                    Action::Workload(workload) => self.workload(workload, attempts).await,
                 };
                 outcome.map_err(|stop| at_step(stop, index, &step.describe(), &self.spec.file, step.span))?;
             }

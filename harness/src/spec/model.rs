@@ -37,7 +37,7 @@ impl Spec {
             .map(|r| r.kind.service().name)
             .chain(self.steps.iter().filter_map(|s| match &s.action {
                 Action::Call(call) => Some(call.service.name),
-                Action::Sleep(_) => None,
+                Action::Sleep(_) | Action::Workload(_) => None,
             }))
             .collect();
         names.sort_unstable();
@@ -122,6 +122,7 @@ impl Step {
         let what = match &self.action {
             Action::Call(call) => format!("{}.{}", call.service.name, call.action),
             Action::Sleep(d) => format!("sleep {d:?}"),
+            Action::Workload(w) => format!("workload on {} ({} messages)", w.resource, w.messages),
         };
         match &self.name {
             Some(name) => format!("{name} ({what})"),
@@ -134,6 +135,20 @@ impl Step {
 pub enum Action {
     Call(Box<Call>),
     Sleep(Duration),
+    Workload(Box<Workload>),
+}
+
+/// A produce/consume workload whose history is analysed (see `check::history`).
+#[derive(Debug)]
+pub struct Workload {
+    /// The queue or stream resource it drives.
+    pub resource: String,
+    pub messages: u32,
+    pub producers: u32,
+    pub consumers: u32,
+    pub model: crate::check::history::Model,
+    pub timeout: Duration,
+    pub expect: Vec<Expectation>,
 }
 
 #[derive(Debug)]

@@ -145,6 +145,10 @@ pub struct RawStep {
     /// Wait, e.g. `2s`; other specs run meanwhile.
     #[schemars(with = "Option<String>")]
     pub sleep: Option<Spanned<String>>,
+    /// Drive many producers and consumers through a queue or stream and analyse the history;
+    /// `expect` then asserts on the analysis (`$.lost`, `$.duplicated`, `$.reordered`, `$.valid`).
+    #[schemars(with = "Option<RawWorkload>")]
+    pub workload: Option<Spanned<RawWorkload>>,
     /// Run the step this many times with `${index}` = 0, 1, …
     #[schemars(with = "Option<u32>")]
     pub repeat: Option<Spanned<u32>>,
@@ -189,4 +193,29 @@ impl JsonSchema for Node {
     fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
         schemars::schema::Schema::Bool(true)
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    /// A queue resource of this spec.
+    pub queue: Option<String>,
+    /// A stream resource of this spec.
+    pub stream: Option<String>,
+    /// Messages (or records) to send in all.
+    pub messages: u32,
+    #[serde(default = "two")]
+    pub producers: u32,
+    /// Concurrent receivers (queues only; a stream is read one reader per shard).
+    #[serde(default = "two")]
+    pub consumers: u32,
+    /// What the delivery model allows; by default from the resource (sqs-standard, sqs-fifo, kinesis).
+    pub model: Option<crate::check::history::Model>,
+    /// Give up consuming after this long (default 60s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+}
+
+fn two() -> u32 {
+    2
 }

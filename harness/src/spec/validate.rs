@@ -36,7 +36,12 @@ pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
     let file = SourceFile::new(name, text);
     let fail = |errors| SpecErrors { file: name.to_owned(), errors };
     let raw: RawSpec = parse_yaml(name, text)?;
-    let mut v = Validator { file: &file, errors: Vec::new(), vars: BUILTINS.iter().map(|s| s.to_string()).collect() };
+    let mut v = Validator {
+        file: &file,
+        errors: Vec::new(),
+        vars: BUILTINS.iter().map(|s| s.to_string()).collect(),
+        resources: Default::default(),
+    };
     let spec = v.spec(raw);
     if v.errors.is_empty() {
         Ok(spec)
@@ -97,6 +102,8 @@ struct Validator<'a> {
     errors: Vec<SpecError>,
     /// Variables defined so far, in step order.
     vars: BTreeSet<String>,
+    /// Queue and stream resources for workloads: queue name → Some(is FIFO), stream name → None.
+    resources: std::collections::BTreeMap<String, Option<bool>>,
 }
 
 impl Validator<'_> {
@@ -200,6 +207,11 @@ impl Validator<'_> {
                     })
                 }
             };
+            match &kind {
+                ResourceKind::Queue(q) => self.resources.insert(name.clone(), Some(q.fifo)),
+                ResourceKind::Stream(_) => self.resources.insert(name.clone(), None),
+                ResourceKind::Table(_) => None,
+            };
             for attr in kind.attributes() {
                 self.vars.insert(format!("{name}.{attr}"));
             }
@@ -265,6 +277,14 @@ impl Validator<'_> {
         if raw.repeat.is_some() {
             self.vars.insert("index".into());
         }
+        if let Some(workload) = raw.workload.take() {
+            if raw.call.is_some() || raw.sleep.is_some() || raw.with.is_some() || raw.capture.is_some() || raw.eventually.is_some() {
+                self.error(pos, 1, "a `workload` step takes only `expect`");
+            }
+            let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
+            let action = self.workload(workload, expect).map(|w| Action::Workload(Box::new(w)));
+            return Some(Step { name, span: self.span(pos, 1), action: action?, repeat });
+        }
         let action = match (raw.call.take(), &raw.sleep) {
             (Some(_), Some(sleep)) => {
                 self.error(Pos::of(sleep), 5, "a step either calls or sleeps, not both");
@@ -290,6 +310,46 @@ impl Validator<'_> {
         };
         self.vars.remove("index");
         Some(Step { name, span: self.span(pos, 1), action: action?, repeat })
+    }
+
+    fn workload(&mut self, spanned: Spanned<RawWorkload>, expect: Vec<Expectation>) -> Option<Workload> {
+        use crate::check::history::Model;
+        let pos = Pos::of(&spanned);
+        let raw = spanned.value;
+        let (name, default_model) = match (&raw.queue, &raw.stream) {
+            (Some(q), None) => match self.resources.get(q) {
+                Some(Some(fifo)) => (q.clone(), if *fifo { Model::SqsFifo } else { Model::SqsStandard }),
+                _ => {
+                    self.error(pos, 1, format!("`{q}` is not a queue resource of this spec"));
+                    return None;
+                }
+            },
+            (None, Some(s)) if self.resources.get(s) == Some(&None) => (s.clone(), Model::Kinesis),
+            (None, Some(s)) => {
+                self.error(pos, 1, format!("`{s}` is not a stream resource of this spec"));
+                return None;
+            }
+            _ => {
+                self.error(pos, 1, "a workload drives exactly one `queue:` or `stream:`");
+                return None;
+            }
+        };
+        if raw.producers == 0 || raw.consumers == 0 || raw.messages == 0 {
+            self.error(pos, 1, "`messages`, `producers` and `consumers` must be at least 1");
+        }
+        if expect.is_empty() {
+            self.error(pos, 1, "a workload needs `expect` on its analysis, e.g. `$.valid: true`");
+        }
+        let timeout = raw.timeout.as_ref().and_then(|t| self.duration(t)).unwrap_or(Duration::from_secs(60));
+        Some(Workload {
+            resource: name,
+            messages: raw.messages,
+            producers: raw.producers,
+            consumers: raw.consumers,
+            model: raw.model.unwrap_or(default_model),
+            timeout,
+            expect,
+        })
     }
 
     fn call(&mut self, call: &Spanned<String>, raw: RawStep) -> Option<Call> {
