@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::{exit, load, Selection, TargetArgs};
 use crate::engine::{self, RunOptions};
 use crate::report::expectations::tally;
-use crate::report::{junit, Expectations, SpecResult, Verdict};
+use crate::report::snapshot::{self, Stored};
+use crate::report::{junit, Expectations, SpecResult, Status, Verdict};
 use crate::targets::{self, TargetError};
 
 #[derive(Args)]
@@ -30,9 +31,19 @@ pub struct RunArgs {
     /// Write the full results (every request, response and check) as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Where expectations files live (`<dir>/expectations/<target>.yaml`).
+    /// Where expectations files and snapshots live (`<dir>/expectations/<target>.yaml`,
+    /// `<dir>/<target>/<spec>.snap`).
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
+    /// Accept new and changed snapshots (otherwise they wait as `.snap.new` for review).
+    #[arg(long)]
+    update: bool,
+    /// CI mode: also fail when a snapshot is missing or changed.
+    #[arg(long)]
+    gate: bool,
+    /// Don't write or compare snapshots.
+    #[arg(long, conflicts_with_all = ["update", "gate"])]
+    no_snapshots: bool,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -100,6 +111,7 @@ pub fn run(args: RunArgs) -> u8 {
             started.elapsed().as_secs_f64(),
             if summary.interrupted { " (interrupted; resources torn down)" } else { "" }
         );
+        let snapshots_differ = !args.no_snapshots && review_snapshots(&args, &target, &summary.results);
         if let Some(path) = &args.junit {
             write(path, junit::render(&target.name, &summary.results, &expectations));
         }
@@ -111,7 +123,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
         if summary.interrupted {
             130
-        } else if unexplained || !summary.leaks.is_empty() {
+        } else if unexplained || !summary.leaks.is_empty() || (args.gate && snapshots_differ) {
             exit::UNEXPLAINED
         } else {
             exit::OK
@@ -158,6 +170,31 @@ fn describe(result: &SpecResult, verdict: Verdict) -> Option<String> {
     };
     let at = result.location.as_ref().map(|l| format!("\n      at {l}")).unwrap_or_default();
     Some(format!("{label} {}: {why}{at}", result.id))
+}
+
+/// Compares every run spec's snapshot with the accepted one; true when any is new or changed.
+fn review_snapshots(args: &RunArgs, target: &targets::Target, results: &[SpecResult]) -> bool {
+    let dir = args.reports.join(&target.name);
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let header = snapshot::Header { target: &target.name, version: target.version.as_deref(), region: &target.region, date: &date };
+    let (mut new, mut changed, mut unchanged, mut written) = (0, 0, 0, 0);
+    for result in results.iter().filter(|r| !matches!(r.status, Status::Skipped | Status::SkippedAsGap)) {
+        match snapshot::store(&dir, result, &header, args.update) {
+            Ok(Stored::Unchanged) => unchanged += 1,
+            Ok(Stored::Written) => written += 1,
+            Ok(Stored::New(_)) => new += 1,
+            Ok(Stored::Changed(path)) => {
+                changed += 1;
+                eprintln!("SNAPSHOT {} changed: review {}", result.id, path.display());
+            }
+            Err(e) => eprintln!("warning: cannot write the snapshot of {}: {e}", result.id),
+        }
+    }
+    eprintln!("snapshots in {}: {unchanged} unchanged, {written} written, {new} new, {changed} changed", dir.display());
+    if new + changed > 0 {
+        eprintln!("  accept with `conform run --update` (same selection) or `cargo insta review`");
+    }
+    new + changed > 0
 }
 
 fn json_report(target: &targets::Target, results: &[SpecResult], expectations: &Expectations) -> String {

@@ -46,6 +46,7 @@ impl SpecContext<'_> {
                 .map(|(span, c)| (span, c.clone()));
             let checks = error_check.into_iter().chain(body_checks).collect();
             attempts.push(Attempt {
+                iteration: self.iteration,
                 request: request.clone(),
                 status: response.status,
                 response: response.body.clone(),

@@ -133,6 +133,8 @@ struct SpecContext<'a> {
     vars: Vars,
     /// The step being run, for failures not tied to one expectation.
     step_span: Span,
+    /// The step's current `repeat` iteration.
+    iteration: u32,
 }
 
 impl SpecContext<'_> {
@@ -153,6 +155,7 @@ impl SpecContext<'_> {
             let attempts = &mut records.last_mut().expect("just pushed").attempts;
             for n in 0..step.repeat {
                 self.vars.insert("index".into(), Value::from(n));
+                self.iteration = n;
                 let outcome = match &step.action {
                     Action::Sleep(d) => tokio::select! {
                         _ = tokio::time::sleep(*d) => Ok(()),
@@ -209,6 +212,7 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         prefix: prefix.clone(),
         vars,
         step_span: Span::default(),
+        iteration: 0,
     };
     let started = Instant::now();
     let limit = ctx.scaled(spec.timeout.unwrap_or(DEFAULT_SPEC_TIMEOUT));
@@ -234,5 +238,5 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         Err(Stop::Error { message, location }) => (Status::Error, Some(message), location),
         Err(Stop::Cancelled) => (Status::Skipped, Some("interrupted".to_string()), None),
     };
-    SpecResult { status, message, location, duration, steps: records, ..SpecResult::not_run(&spec, status, "") }
+    SpecResult { status, message, location, duration, steps: records, prefix, ..SpecResult::not_run(&spec, status, "") }
 }

@@ -64,6 +64,7 @@ impl SpecContext<'_> {
         let checks: Vec<_> = workload.expect.iter().map(|e| check::check(e, &analysis, &self.vars)).collect();
         let failed = workload.expect.iter().zip(&checks).find(|(_, c)| !c.passed).map(|(e, c)| (e.span, c.clone()));
         attempts.push(Attempt {
+                iteration: self.iteration,
             request: json!({ "resource": workload.resource, "messages": workload.messages, "producers": workload.producers, "consumers": workload.consumers, "model": workload.model }),
             status: 200,
             response: analysis,

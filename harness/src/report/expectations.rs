@@ -127,6 +127,7 @@ mod tests {
             message: None,
             location: None,
             steps: Vec::new(),
+            prefix: String::new(),
         }
     }
 

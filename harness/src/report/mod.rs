@@ -2,7 +2,9 @@
 
 pub mod expectations;
 pub mod junit;
+pub mod normalize;
 pub mod result;
+pub mod snapshot;
 
 pub use expectations::{Expectations, Verdict};
 pub use result::{Attempt, SpecResult, Status, StepRecord};

@@ -52,6 +52,9 @@ pub struct SpecResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     pub steps: Vec<StepRecord>,
+    /// The spec run's resource-name prefix, for normalising reports.
+    #[serde(skip)]
+    pub prefix: String,
 }
 
 impl SpecResult {
@@ -67,6 +70,7 @@ impl SpecResult {
             message: Some(why.into()),
             location: None,
             steps: Vec::new(),
+            prefix: String::new(),
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct StepRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
+    /// Which `repeat` iteration this attempt belongs to (0 without `repeat`).
+    pub iteration: u32,
     pub request: Value,
     pub status: u16,
     pub response: Value,

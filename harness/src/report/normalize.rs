@@ -1,0 +1,219 @@
+//! Normalizers: make a target's answers comparable across runs and targets.
+//!
+//! Done structurally, LocalStack-style: walking the JSON (objects in sorted key order, so the
+//! numbering does not depend on the order a target writes keys), values at known keys become
+//! references numbered by first occurrence — a receipt handle becomes `<receipt-handle:1>` — and
+//! every later occurrence of the same value, also inside other strings such as error messages,
+//! becomes the same token. Timestamps, account ids, request ids and the run's resource-name prefix
+//! are replaced without numbering. Nothing is replaced by regex over serialised text.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde_json::Value;
+
+/// Keys whose values are identities assigned by the service: each distinct value gets a token.
+const REFERENCES: [(&str, &str); 18] = [
+    ("ReceiptHandle", "receipt-handle"),
+    ("MessageId", "message-id"),
+    ("SequenceNumber", "sequence-number"),
+    ("StartingSequenceNumber", "sequence-number"),
+    ("EndingSequenceNumber", "sequence-number"),
+    ("SequenceNumberForOrdering", "sequence-number"),
+    ("ShardIterator", "shard-iterator"),
+    ("NextShardIterator", "shard-iterator"),
+    ("QueueUrl", "queue-url"),
+    ("QueueUrls", "queue-url"),
+    ("StreamLabel", "stream-label"),
+    ("eventID", "event-id"),
+    ("EncryptionKeyId", "kms-key"),
+    ("TaskHandle", "task-handle"),
+    ("MD5OfMessageSystemAttributes", "md5"),
+    ("ReceiveRequestAttemptId", "attempt-id"),
+    ("MessageDeduplicationId", "dedup-id"),
+    ("TableId", "table-id"),
+];
+
+/// Keys whose values are instants: replaced by `<timestamp>`.
+const TIMESTAMPS: [&str; 12] = [
+    "SentTimestamp",
+    "ApproximateFirstReceiveTimestamp",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "ApproximateArrivalTimestamp",
+    "ApproximateCreationDateTime",
+    "StreamCreationTimestamp",
+    "CreationDateTime",
+    "LastIncreaseDateTime",
+    "LastDecreaseDateTime",
+    "LastUpdateToPayPerRequestDateTime",
+    "CreationRequestDateTime",
+];
+
+/// Normalisation settings for one run.
+pub struct Normalizer {
+    /// The run's resource-name prefix (e.g. `conform-k3x9q2-17`), replaced by `<prefix>`.
+    prefix: Option<String>,
+    account: Regex,
+    arn: Regex,
+    /// Extra per-spec rules: JSONPath-free key names whose values become tokens of that name.
+    extra: Vec<(String, String)>,
+}
+
+impl Normalizer {
+    pub fn new(prefix: Option<String>) -> Self {
+        Self {
+            prefix,
+            account: Regex::new(r"\b\d{12}\b").expect("valid regex"),
+            arn: Regex::new(r"^arn:aws[a-z-]*:\S*$").expect("valid regex"),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Also tokenise the values of `key` (a spec's own `normalize:` rule).
+    pub fn with_key(mut self, key: &str, token: &str) -> Self {
+        self.extra.push((key.to_owned(), token.to_owned()));
+        self
+    }
+
+    /// Normalises a list of documents (one spec's requests and responses) together, so a value
+    /// gets the same token wherever it recurs across them.
+    pub fn normalize(&self, docs: &[Value]) -> Vec<Value> {
+        let mut refs = References::default();
+        for doc in docs {
+            self.collect(doc, None, &mut refs);
+        }
+        // Longest first, so a URL is replaced before a shorter value it contains.
+        let mut known: Vec<(&String, &String)> = refs.tokens.iter().collect();
+        known.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+        docs.iter().map(|d| self.rewrite(d, None, &known)).collect()
+    }
+
+    fn kind_of(&self, key: &str, value: &str) -> Option<String> {
+        if let Some((_, kind)) = REFERENCES.iter().find(|(k, _)| *k == key) {
+            return Some((*kind).to_owned());
+        }
+        if let Some((_, kind)) = self.extra.iter().find(|(k, _)| k == key) {
+            return Some(kind.clone());
+        }
+        self.arn.is_match(value).then(|| "arn".to_owned())
+    }
+
+    fn collect(&self, value: &Value, key: Option<&str>, refs: &mut References) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in sorted(map) {
+                    self.collect(v, Some(k), refs);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.collect(v, key, refs)),
+            Value::String(s) if !s.is_empty() => {
+                if let Some(kind) = key.and_then(|k| self.kind_of(k, s)).or_else(|| self.arn.is_match(s).then(|| "arn".into())) {
+                    refs.token(&kind, &self.plain(s));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rewrite(&self, value: &Value, key: Option<&str>, known: &[(&String, &String)]) -> Value {
+        match value {
+            Value::Object(map) => {
+                Value::Object(sorted(map).map(|(k, v)| (k.clone(), self.rewrite(v, Some(k), known))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.rewrite(v, key, known)).collect()),
+            _ if key.is_some_and(|k| TIMESTAMPS.contains(&k)) => Value::String("<timestamp>".into()),
+            Value::String(s) => {
+                let mut out = self.plain(s);
+                for (value, token) in known {
+                    if out.contains(value.as_str()) {
+                        out = out.replace(value.as_str(), token);
+                    }
+                }
+                Value::String(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The prefix and account ids replaced: the parts of a value that differ by run or account.
+    fn plain(&self, s: &str) -> String {
+        let s = match &self.prefix {
+            Some(p) if s.contains(p.as_str()) => s.replace(p.as_str(), "<prefix>"),
+            _ => s.to_owned(),
+        };
+        self.account.replace_all(&s, "<account>").into_owned()
+    }
+}
+
+fn sorted(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    let ordered: BTreeMap<&String, &Value> = map.iter().collect();
+    ordered.into_iter()
+}
+
+#[derive(Default)]
+struct References {
+    tokens: BTreeMap<String, String>,
+    counts: BTreeMap<String, usize>,
+}
+
+impl References {
+    fn token(&mut self, kind: &str, value: &str) {
+        if self.tokens.contains_key(value) {
+            return;
+        }
+        let n = self.counts.entry(kind.to_owned()).or_default();
+        *n += 1;
+        self.tokens.insert(value.to_owned(), format!("<{kind}:{n}>"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_are_numbered_by_first_occurrence_and_reused() {
+        let n = Normalizer::new(Some("conform-abc123-4".into()));
+        let docs = [
+            json!({"QueueUrl": "http://127.0.0.1:5000/123456789012/conform-abc123-4-q", "MessageBody": "hi"}),
+            json!({"Messages": [{"ReceiptHandle": "rh-A", "MessageId": "m-1", "Body": "hi"}, {"MessageId": "m-2", "ReceiptHandle": "rh-B"}]}),
+            json!({"__type": "ReceiptHandleIsInvalid", "message": "The input receipt handle \"rh-B\" is not valid"}),
+        ];
+        let out = n.normalize(&docs);
+        assert_eq!(out[0]["QueueUrl"], "<queue-url:1>");
+        assert_eq!(out[1]["Messages"][0]["ReceiptHandle"], "<receipt-handle:1>");
+        assert_eq!(out[1]["Messages"][1]["ReceiptHandle"], "<receipt-handle:2>");
+        assert_eq!(out[1]["Messages"][1]["MessageId"], "<message-id:2>");
+        assert_eq!(out[2]["message"], "The input receipt handle \"<receipt-handle:2>\" is not valid");
+    }
+
+    #[test]
+    fn numbering_ignores_the_order_a_target_writes_keys() {
+        let n = Normalizer::new(None);
+        let a = n.normalize(&[json!({"ReceiptHandle": "x", "MessageId": "y"})]);
+        let b = n.normalize(&[json!({"MessageId": "y", "ReceiptHandle": "x"})]);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn timestamps_accounts_arns_and_prefix() {
+        let n = Normalizer::new(Some("conform-abc123-4".into()));
+        let out = n.normalize(&[json!({
+            "Attributes": {"SentTimestamp": "1732356000000", "QueueArn": "arn:aws:sqs:us-east-1:123456789012:conform-abc123-4-q"},
+            "TableName": "conform-abc123-4-t",
+            "message": "arn:aws:sqs:us-east-1:123456789012:conform-abc123-4-q is bad",
+        })]);
+        assert_eq!(out[0]["Attributes"]["SentTimestamp"], "<timestamp>");
+        assert_eq!(out[0]["Attributes"]["QueueArn"], "<arn:1>");
+        assert_eq!(out[0]["message"], "<arn:1> is bad");
+        assert_eq!(out[0]["TableName"], "<prefix>-t");
+    }
+
+    #[test]
+    fn extra_rules_add_kinds() {
+        let n = Normalizer::new(None).with_key("Token", "token");
+        assert_eq!(n.normalize(&[json!({"Token": "abc"})])[0]["Token"], "<token:1>");
+    }
+}
