@@ -40,6 +40,15 @@ enum Command {
     /// Manage the emulators conform installs and starts itself.
     #[command(subcommand)]
     Targets(TargetsCommand),
+    /// Show, spec by spec, the fields where two targets' snapshots differ.
+    Diff {
+        /// Target whose snapshots are the reference (e.g. `aws`).
+        left: String,
+        /// Target to compare with it (e.g. `moto`).
+        right: String,
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
     /// Print the JSON Schema of the spec format (for editor completion).
     Schema,
 }
@@ -108,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Check(selection) => check(&selection),
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
         Command::Targets(TargetsCommand::List) => list_targets(),
+        Command::Diff { left, right, reports } => diff(&reports, &left, &right),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
             exit::OK
@@ -182,6 +192,30 @@ fn check(selection: &Selection) -> u8 {
         }
         Err(code) => code,
     }
+}
+
+fn diff(reports: &std::path::Path, left: &str, right: &str) -> u8 {
+    let compared = crate::report::diff::compare_targets(reports, left, right);
+    if compared.is_empty() {
+        eprintln!("error: no snapshots under {}/{left} or {}/{right}", reports.display(), reports.display());
+        return exit::BAD_INPUT;
+    }
+    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), crate::check::matcher::brief);
+    let mut differing = 0;
+    for (id, differences) in &compared {
+        if differences.is_empty() {
+            continue;
+        }
+        differing += 1;
+        println!("{id}");
+        for d in differences {
+            println!("  {}
+    {left}: {}
+    {right}: {}", d.path, show(&d.left), show(&d.right));
+        }
+    }
+    println!("{differing} of {} specs differ between {left} and {right}", compared.len());
+    exit::OK
 }
 
 fn install_targets(names: &[String]) -> u8 {
