@@ -49,6 +49,11 @@ enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
+    /// Collect every target's latest results into reports/matrix.{json,md,html}.
+    Matrix {
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
     /// Print the JSON Schema of the spec format (for editor completion).
     Schema,
 }
@@ -118,6 +123,20 @@ pub fn main() -> ExitCode {
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
         Command::Targets(TargetsCommand::List) => list_targets(),
         Command::Diff { left, right, reports } => diff(&reports, &left, &right),
+        Command::Matrix { reports } => match crate::report::matrix::write_all(&reports) {
+            Ok(0) => {
+                eprintln!("error: no results under {}: run `conform run` on a target first", reports.display());
+                exit::BAD_INPUT
+            }
+            Ok(n) => {
+                eprintln!("wrote {0}/matrix.json, {0}/matrix.md and {0}/matrix.html for {n} target(s)", reports.display());
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the matrix: {e}");
+                exit::BAD_INPUT
+            }
+        },
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
             exit::OK

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{exit, load, Selection, TargetArgs};
 use crate::engine::{self, RunOptions};
 use crate::report::expectations::tally;
+use crate::report::matrix::TargetResults;
 use crate::report::snapshot::{self, Stored};
 use crate::report::{junit, Expectations, SpecResult, Status, Verdict};
 use crate::targets::{self, TargetError};
@@ -111,6 +112,11 @@ pub fn run(args: RunArgs) -> u8 {
             started.elapsed().as_secs_f64(),
             if summary.interrupted { " (interrupted; resources torn down)" } else { "" }
         );
+        let results_file = args.reports.join(&target.name).join("results.json");
+        let summary_rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
+        if let Err(e) = summary_rows.save_merged(&results_file) {
+            eprintln!("warning: cannot write {}: {e}", results_file.display());
+        }
         let snapshots_differ = !args.no_snapshots && review_snapshots(&args, &target, &summary.results);
         if let Some(path) = &args.junit {
             write(path, junit::render(&target.name, &summary.results, &expectations));

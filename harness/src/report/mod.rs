@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod expectations;
 pub mod junit;
+pub mod matrix;
 pub mod normalize;
 pub mod result;
 pub mod snapshot;

@@ -1,0 +1,268 @@
+//! The conformance matrix: every target's latest results side by side.
+//!
+//! `conform run` leaves `reports/<target>/results.json` (a stable summary: no timings, messages
+//! normalised); `conform matrix` collects them into `reports/matrix.json` (schema below),
+//! `matrix.md` (counts per service and tier, for a README) and `matrix.html` (a row per spec, a
+//! column per target, the reason behind every cell that is not a pass).
+//!
+//! matrix.json schema (version 1):
+//! `{ "schema": 1, "targets": [{ "name", "version" }],
+//!    "specs": [{ "id", "title", "source", "service", "tier", "cells": { "<target>": { "verdict", "message"?, "reason"?, "link"? } } }] }`
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::normalize::Normalizer;
+use super::{Expectations, SpecResult, Verdict};
+
+pub const TIERS: [&str; 3] = ["core", "complete", "strict"];
+
+/// One target's results as `results.json` keeps them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetResults {
+    pub target: String,
+    pub version: Option<String>,
+    pub specs: Vec<SpecRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpecRow {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    #[serde(flatten)]
+    pub cell: Cell,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Cell {
+    pub verdict: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Why the target diverges, from its expectations file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl TargetResults {
+    pub fn from_run(target: &str, version: Option<&str>, results: &[SpecResult], expectations: &Expectations) -> Self {
+        let specs = results
+            .iter()
+            .map(|r| {
+                let divergence = expectations.divergence(&r.id);
+                let verdict = expectations.judge(r);
+                let normalizer = Normalizer::new(Some(r.prefix.clone()).filter(|p| !p.is_empty()));
+                SpecRow {
+                    id: r.id.clone(),
+                    title: r.title.clone(),
+                    source: r.source.clone(),
+                    tags: r.tags.clone(),
+                    cell: Cell {
+                        verdict: verdict.as_str().into(),
+                        message: r.message.as_ref().filter(|_| verdict != Verdict::Pass).map(|m| {
+                            normalizer.normalize(&[serde_json::Value::String(m.clone())])[0].as_str().unwrap_or_default().to_owned()
+                        }),
+                        reason: divergence.map(|d| d.reason.clone()),
+                        link: divergence.and_then(|d| d.link.clone()),
+                    },
+                }
+            })
+            .collect();
+        Self { target: target.to_owned(), version: version.map(str::to_owned), specs }
+    }
+
+    /// Merges this run into what `path` already holds (a run of a subset keeps the other specs).
+    pub fn save_merged(mut self, path: &Path) -> std::io::Result<()> {
+        if let Some(old) = std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str::<TargetResults>(&t).ok()) {
+            let fresh: std::collections::BTreeSet<String> = self.specs.iter().map(|s| s.id.clone()).collect();
+            self.specs.extend(old.specs.into_iter().filter(|s| !fresh.contains(&s.id)));
+        }
+        self.specs.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&self).expect("results serialise") + "\n")
+    }
+}
+
+/// Reads every `reports/*/results.json`.
+pub fn collect(reports: &Path) -> Vec<TargetResults> {
+    let mut all: Vec<TargetResults> = std::fs::read_dir(reports)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("results.json")).ok())
+        .filter_map(|t| serde_json::from_str(&t).ok())
+        .collect();
+    all.sort_by(|a, b| a.target.cmp(&b.target));
+    all
+}
+
+fn service(id: &str) -> &str {
+    id.split('/').next().unwrap_or(id)
+}
+
+fn tier(tags: &[String]) -> &'static str {
+    TIERS.into_iter().find(|t| tags.iter().any(|g| g == t)).unwrap_or("untiered")
+}
+
+pub fn to_json(targets: &[TargetResults]) -> serde_json::Value {
+    let mut specs: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    for t in targets {
+        for row in &t.specs {
+            let entry = specs.entry(&row.id).or_insert_with(|| {
+                serde_json::json!({ "id": row.id, "title": row.title, "source": row.source, "service": service(&row.id), "tier": tier(&row.tags), "cells": {} })
+            });
+            entry["cells"][&t.target] = serde_json::to_value(&row.cell).expect("cell serialises");
+        }
+    }
+    serde_json::json!({
+        "schema": 1,
+        "targets": targets.iter().map(|t| serde_json::json!({ "name": t.target, "version": t.version })).collect::<Vec<_>>(),
+        "specs": specs.into_values().collect::<Vec<_>>(),
+    })
+}
+
+/// Per service and tier: passes out of specs run, per target.
+pub fn to_markdown(targets: &[TargetResults]) -> String {
+    let mut groups: BTreeMap<(String, &'static str), BTreeMap<&str, (usize, usize)>> = BTreeMap::new();
+    for t in targets {
+        for row in &t.specs {
+            let counts = groups.entry((service(&row.id).to_owned(), tier(&row.tags))).or_default().entry(&t.target).or_default();
+            if !row.cell.verdict.starts_with("skipped") {
+                counts.1 += 1;
+                if row.cell.verdict == "pass" {
+                    counts.0 += 1;
+                }
+            }
+        }
+    }
+    let mut out = String::from("| service | tier |");
+    for t in targets {
+        out += &format!(" {}{} |", t.target, t.version.as_ref().map(|v| format!(" {v}")).unwrap_or_default());
+    }
+    out += "\n| --- | --- |";
+    out += &" --- |".repeat(targets.len());
+    for ((service, tier), per_target) in &groups {
+        out += &format!("\n| {service} | {tier} |");
+        for t in targets {
+            out += &match per_target.get(t.target.as_str()) {
+                Some((pass, run)) if *run > 0 => format!(" {pass}/{run} ({:.0}%) |", 100.0 * *pass as f64 / *run as f64),
+                _ => " – |".into(),
+            };
+        }
+    }
+    out + "\n\nA cell counts passes out of specs run (skipped and gaps excluded). Expected divergences are listed with reasons in `reports/expectations/<target>.yaml`.\n"
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A self-contained page: a row per spec, a column per target, coloured cells with the reason.
+pub fn to_html(targets: &[TargetResults]) -> String {
+    let json = to_json(targets);
+    let mut rows = String::new();
+    for spec in json["specs"].as_array().into_iter().flatten() {
+        let id = spec["id"].as_str().unwrap_or_default();
+        rows += &format!(
+            "<tr><td class=\"spec\"><a href=\"{}\" title=\"{}\">{}</a><span class=\"tier\">{}</span></td>",
+            escape(spec["source"].as_str().unwrap_or_default()),
+            escape(spec["title"].as_str().unwrap_or_default()),
+            escape(id),
+            escape(spec["tier"].as_str().unwrap_or_default())
+        );
+        for t in targets {
+            let cell = &spec["cells"][&t.target];
+            let verdict = cell["verdict"].as_str().unwrap_or("absent");
+            let detail: Vec<String> = ["reason", "message"]
+                .iter()
+                .filter_map(|k| cell[*k].as_str().map(|v| format!("<div class=\"{k}\">{}</div>", escape(v))))
+                .collect();
+            let link = cell["link"].as_str().map(|l| format!("<a href=\"{}\">link</a>", escape(l))).unwrap_or_default();
+            rows += &format!("<td class=\"cell {verdict}\"><b>{verdict}</b>{}{link}</td>", detail.join(""));
+        }
+        rows += "</tr>\n";
+    }
+    let headers: String = targets
+        .iter()
+        .map(|t| format!("<th>{}<br><small>{}</small></th>", escape(&t.target), escape(t.version.as_deref().unwrap_or(""))))
+        .collect();
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>conform: conformance matrix</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #ddd; padding: 4px 8px; vertical-align: top; text-align: left; }}
+th {{ background: #f4f4f4; position: sticky; top: 0; }}
+td.spec a {{ color: #124; text-decoration: none; font-family: ui-monospace, monospace; }}
+.tier {{ margin-left: .6em; font-size: 11px; color: #777; }}
+.cell b {{ display: block; }}
+.cell .reason, .cell .message {{ font-size: 12px; color: #444; max-width: 40em; }}
+.pass {{ background: #dcf5dc; }}
+.expected-divergence {{ background: #fff1c2; }}
+.fail, .error {{ background: #f8d0d0; }}
+.unexpected-pass {{ background: #d6e4ff; }}
+.skipped, .skipped-as-gap, .absent {{ background: #eee; color: #777; }}
+</style></head>
+<body>
+<h1>Conformance matrix</h1>
+<p>Each row is a spec (linked to the AWS documentation it asserts); each column a target. Cells that are not a pass say why.</p>
+<table id="matrix"><thead><tr><th>spec</th>{headers}</tr></thead>
+<tbody>
+{rows}</tbody></table>
+</body></html>
+"#
+    )
+}
+
+pub fn write_all(reports: &Path) -> std::io::Result<usize> {
+    let targets = collect(reports);
+    std::fs::write(reports.join("matrix.json"), serde_json::to_string_pretty(&to_json(&targets)).expect("matrix serialises") + "\n")?;
+    std::fs::write(reports.join("matrix.md"), to_markdown(&targets))?;
+    std::fs::write(reports.join("matrix.html"), to_html(&targets))?;
+    Ok(targets.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: &str, verdicts: &[(&str, &str, &str)]) -> TargetResults {
+        TargetResults {
+            target: name.into(),
+            version: Some("1".into()),
+            specs: verdicts
+                .iter()
+                .map(|(id, tier, verdict)| SpecRow {
+                    id: id.to_string(),
+                    title: "t".into(),
+                    source: "https://docs.aws.amazon.com/x".into(),
+                    tags: vec![tier.to_string()],
+                    cell: Cell { verdict: verdict.to_string(), message: None, reason: Some("r <b>".into()), link: None },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn matrix_counts_per_service_and_tier_and_escapes_html() {
+        let targets = [
+            target("a", &[("sqs/x", "core", "pass"), ("sqs/y", "core", "fail"), ("kinesis/z", "strict", "skipped-as-gap")]),
+            target("b", &[("sqs/x", "core", "pass"), ("sqs/y", "core", "pass")]),
+        ];
+        let md = to_markdown(&targets);
+        assert!(md.contains("| sqs | core | 1/2 (50%) | 2/2 (100%) |"), "{md}");
+        assert!(md.contains("| kinesis | strict | – | – |"), "{md}");
+        let json = to_json(&targets);
+        assert_eq!(json["specs"][1]["cells"]["b"]["verdict"], "pass");
+        let html = to_html(&targets);
+        assert!(html.contains("class=\"cell fail\"") && html.contains("r &lt;b&gt;"));
+    }
+}
