@@ -54,6 +54,17 @@ enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
+    /// Write the coverage table of the seed behaviour catalogue (specs/COVERAGE.md).
+    Coverage {
+        /// The catalogue (markdown).
+        #[arg(long, default_value = "../shared/reference/seed-behaviors.md")]
+        catalogue: PathBuf,
+        /// Why fast-checkable rows are not covered: `ROW-ID: reason` (YAML).
+        #[arg(long, default_value = "specs/coverage-notes.yaml")]
+        notes: PathBuf,
+        #[arg(long, default_value = "specs/COVERAGE.md")]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of the spec format (for editor completion).
     Schema,
 }
@@ -137,6 +148,7 @@ pub fn main() -> ExitCode {
                 exit::BAD_INPUT
             }
         },
+        Command::Coverage { catalogue, notes, out } => coverage(&catalogue, &notes, &out),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
             exit::OK
@@ -234,6 +246,36 @@ fn diff(reports: &std::path::Path, left: &str, right: &str) -> u8 {
         }
     }
     println!("{differing} of {} specs differ between {left} and {right}", compared.len());
+    exit::OK
+}
+
+fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::path::Path) -> u8 {
+    use crate::report::coverage;
+    let Ok(markdown) = std::fs::read_to_string(catalogue) else {
+        eprintln!("error: cannot read the catalogue {}", catalogue.display());
+        return exit::BAD_INPUT;
+    };
+    let notes: std::collections::BTreeMap<String, String> = match std::fs::read_to_string(notes) {
+        Ok(text) => match spec::parse_yaml(&notes.display().to_string(), &text) {
+            Ok(n) => n,
+            Err(e) => {
+                print_spec_errors(&e);
+                return exit::BAD_INPUT;
+            }
+        },
+        Err(_) => Default::default(),
+    };
+    let specs = match load(&Selection { paths: vec![PathBuf::from("specs")], tags: Vec::new(), filter: None }) {
+        Ok(specs) => specs,
+        Err(code) => return code,
+    };
+    let rows = coverage::parse_catalogue(&markdown);
+    let doc = coverage::render(&rows, &specs, &notes);
+    if let Err(e) = std::fs::write(out, &doc) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return exit::BAD_INPUT;
+    }
+    eprintln!("wrote {}: {}", out.display(), doc.lines().find(|l| l.starts_with("**")).unwrap_or(""));
     exit::OK
 }
 

@@ -1,5 +1,6 @@
 //! Reports: the result model, known divergences, and the formats written from them.
 
+pub mod coverage;
 pub mod diff;
 pub mod expectations;
 pub mod junit;
