@@ -47,13 +47,13 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
             Some(v) => Err(format!("expected no value, found {}", brief(v))),
         },
         Matcher::Not(inner) => match evaluate(inner, actual, vars) {
-            Ok(()) => Err(format!("expected not {}, but it was: {}", describe(inner), actual.map_or("absent".into(), brief))),
+            Ok(()) => Err(format!("expected not {}, but it was: {}", describe(inner, vars), actual.map_or("absent".into(), brief))),
             Err(_) => Ok(()),
         },
         Matcher::All(all) => all.iter().try_for_each(|m| evaluate(m, actual, vars)),
         _ => {
             let Some(actual) = actual else {
-                return Err(format!("expected {}, found no value", describe(matcher)));
+                return Err(format!("expected {}, found no value", describe(matcher, vars)));
             };
             match matcher {
                 Matcher::Equals(node) => {
@@ -66,12 +66,27 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
                         format!("expected one of {}, found {}", brief(&Value::Array(options.clone())), brief(actual))
                     })
                 }
+                Matcher::RegexTemplate(text) => {
+                    let pattern: String = template::parse(text)?
+                        .into_iter()
+                        .map(|segment| match segment {
+                            template::Segment::Text(t) => Ok(t),
+                            template::Segment::Var(name) => match vars.get(&name) {
+                                Some(Value::String(v)) => Ok(regex::escape(v)),
+                                Some(other) => Ok(regex::escape(&other.to_string())),
+                                None => Err(format!("variable `{name}` has no value")),
+                            },
+                        })
+                        .collect::<Result<_, String>>()?;
+                    let re = regex::Regex::new(&pattern).map_err(|e| e.to_string())?;
+                    evaluate(&Matcher::Regex(re), Some(actual), vars)
+                }
                 Matcher::Regex(re) => match actual {
                     Value::String(s) => ensure(re.is_match(s), || format!("expected to match /{re}/, found {}", brief(actual))),
                     other => Err(format!("expected a string matching /{re}/, found {}", brief(other))),
                 },
                 Matcher::Type(ty) => {
-                    ensure(has_type(actual, *ty), || format!("expected {}, found {}", describe(matcher), brief(actual)))
+                    ensure(has_type(actual, *ty), || format!("expected {}, found {}", describe(matcher, vars), brief(actual)))
                 }
                 Matcher::Length(inner) => {
                     let len = match actual {
@@ -93,8 +108,9 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
                     ensure(found, || format!("expected to contain {}, found {}", brief(&expected), brief(actual)))
                 }
                 Matcher::Compare(op, bound) => {
+                    let bound = &as_number(&render(bound)?).ok_or_else(|| format!("the bound of {} is not a number", describe(matcher, vars)))?;
                     let Some(n) = as_number(actual) else {
-                        return Err(format!("expected a number {}, found {}", describe(matcher), brief(actual)));
+                        return Err(format!("expected a number {}, found {}", describe(matcher, vars), brief(actual)));
                     };
                     let ok = match op {
                         Comparison::Gt => n > *bound,
@@ -102,7 +118,7 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
                         Comparison::Lt => n < *bound,
                         Comparison::Lte => n <= *bound,
                     };
-                    ensure(ok, || format!("expected {}, found {}", describe(matcher), brief(actual)))
+                    ensure(ok, || format!("expected {}, found {}", describe(matcher, vars), brief(actual)))
                 }
                 Matcher::Each(inner) => match actual {
                     Value::Array(items) => items
@@ -191,26 +207,28 @@ fn has_type(v: &Value, ty: JsonType) -> bool {
     }
 }
 
-fn describe(m: &Matcher) -> String {
+fn describe(m: &Matcher, vars: &Vars) -> String {
+    let shown = |n: &crate::spec::node::Node| brief(&template::render(n, vars).unwrap_or_else(|_| n.to_json()));
     match m {
-        Matcher::Equals(n) => brief(&n.to_json()),
+        Matcher::Equals(n) => shown(n),
+        Matcher::RegexTemplate(t) => format!("/{t}/"),
         Matcher::Regex(re) => format!("/{re}/"),
         Matcher::Type(t) => format!("type {t:?}").to_lowercase(),
-        Matcher::Length(inner) => format!("length {}", describe(inner)),
-        Matcher::Contains(n) => format!("contains {}", brief(&n.to_json())),
+        Matcher::Length(inner) => format!("length {}", describe(inner, vars)),
+        Matcher::Contains(n) => format!("contains {}", shown(n)),
         Matcher::Exists => "a value".into(),
         Matcher::Absent => "no value".into(),
-        Matcher::Compare(op, n) => format!("{} {n}", match op {
+        Matcher::Compare(op, n) => format!("{} {}", match op {
             Comparison::Gt => ">",
             Comparison::Gte => ">=",
             Comparison::Lt => "<",
             Comparison::Lte => "<=",
-        }),
-        Matcher::Not(inner) => format!("not {}", describe(inner)),
-        Matcher::Each(inner) => format!("each {}", describe(inner)),
-        Matcher::OneOf(nodes) => format!("one of {}", brief(&Value::Array(nodes.iter().map(|n| n.to_json()).collect()))),
+        }, shown(n)),
+        Matcher::Not(inner) => format!("not {}", describe(inner, vars)),
+        Matcher::Each(inner) => format!("each {}", describe(inner, vars)),
+        Matcher::OneOf(nodes) => format!("one of [{}]", nodes.iter().map(shown).collect::<Vec<_>>().join(", ")),
         Matcher::Increasing => "strictly increasing".into(),
-        Matcher::All(all) => all.iter().map(describe).collect::<Vec<_>>().join(" and "),
+        Matcher::All(all) => all.iter().map(|m| describe(m, vars)).collect::<Vec<_>>().join(" and "),
     }
 }
 
@@ -286,6 +304,15 @@ mod tests {
         assert!(!passes("$.s: { increasing: true }", json!({"s": ["2", "10", "10"]})));
         assert!(passes("$.s: { increasing: true }", json!({"s": ["2", "10", "11"]})));
         assert!(passes("$.s: { increasing: true }", json!({"s": [1, 2.5, 3]})));
+    }
+
+    #[test]
+    fn variables_in_bounds_and_regexes() {
+        // ${prefix} is "p" in these tests.
+        assert!(passes("$.name: { regex: '^${prefix}-q\\.fifo$' }", json!({"name": "p-q.fifo"})));
+        assert!(!passes("$.name: { regex: '^${prefix}-q\\.fifo$' }", json!({"name": "pxq.fifo"})));
+        let vars_bound = verdicts("$.n: { not: \"${prefix}\" }", json!({"n": "p"}));
+        assert_eq!(vars_bound[0].detail.as_deref(), Some("expected not \"p\", but it was: \"p\""));
     }
 
     #[test]

@@ -185,12 +185,15 @@ pub struct Selector {
 pub enum Matcher {
     Equals(Node),
     Regex(Regex),
+    /// A regex with `${variables}`, compiled once they are known; their values match literally.
+    RegexTemplate(String),
     Type(JsonType),
     Length(Box<Matcher>),
     Contains(Node),
     Exists,
     Absent,
-    Compare(Comparison, f64),
+    /// The bound is a number or a `${variable}` holding one (e.g. a captured timestamp).
+    Compare(Comparison, Node),
     Not(Box<Matcher>),
     Each(Box<Matcher>),
     OneOf(Vec<Node>),
