@@ -87,10 +87,7 @@ fn main() {
         .flat_map(|e| e.errors.into_iter().map(|e| e.to_string()))
         .collect();
 
-    let target_name = match choice() {
-        TargetChoice::Moto => "moto".to_string(),
-        TargetChoice::Endpoint { name, .. } => name,
-    };
+    let target_name = choice().name();
     let expectations = Arc::new(Expectations::load(&root().join("reports"), &target_name).expect("expectations file parses"));
     let shared = Arc::new(Shared {
         runtime: tokio::runtime::Runtime::new().expect("tokio runtime"),

@@ -98,7 +98,9 @@ pub struct Selection {
 /// Where to run: shared by `run` and the test harness.
 #[derive(Args, Clone)]
 pub struct TargetArgs {
-    /// `moto` (started by conform) or `endpoint` (already running; see --endpoint).
+    /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock` (each installed and started by
+    /// conform), several joined with `+` (`kinesalite+dynalite`: each service from the first that
+    /// serves it), or `endpoint` (already running; see --endpoint).
     #[arg(long, short)]
     pub target: Option<String>,
     /// Endpoint URL for every service, or SERVICE=URL for one (repeatable). Implies --target endpoint.
@@ -114,13 +116,18 @@ pub struct TargetArgs {
 impl TargetArgs {
     pub fn choice(&self) -> Result<TargetChoice, String> {
         match (self.target.as_deref(), self.endpoints.is_empty()) {
-            (None | Some("moto"), true) => Ok(TargetChoice::Moto),
-            (Some("moto"), false) => Err("--endpoint goes with --target endpoint, not moto".into()),
+            (None, true) => Ok(TargetChoice::Moto),
             (None | Some("endpoint"), _) => {
                 let urls = targets::parse_endpoints(&self.endpoints).map_err(|e| e.to_string())?;
                 Ok(TargetChoice::Endpoint { name: self.name.clone().unwrap_or_else(|| "endpoint".into()), urls })
             }
-            (Some(other), _) => Err(format!("unknown target `{other}`: use moto or endpoint")),
+            (Some(managed), true) => {
+                if self.name.is_some() {
+                    return Err(format!("--name goes with --target endpoint; `{managed}` reports under its own name"));
+                }
+                TargetChoice::managed(managed).map_err(|e| e.to_string())
+            }
+            (Some(managed), false) => Err(format!("--endpoint goes with --target endpoint, not {managed}")),
         }
     }
 }
@@ -280,12 +287,18 @@ fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::pat
 }
 
 fn install_targets(names: &[String]) -> u8 {
+    // Resolve every name before installing anything: a typo should not leave half an install.
+    let mut emulators = Vec::new();
     for name in names {
-        let Some(emulator) = install::by_name(name) else {
-            let known: Vec<&str> = install::EMULATORS.iter().map(|e| e.name).collect();
-            eprintln!("error: conform does not manage `{name}` (it manages: {})", known.join(", "));
-            return exit::BAD_INPUT;
-        };
+        match install::by_name(name) {
+            Some(emulator) => emulators.push(emulator),
+            None => {
+                eprintln!("error: conform does not manage `{name}` (it manages: {})", install::names().join(", "));
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    for emulator in emulators {
         if let Err(e) = emulator.install(&mut |line| eprintln!("{line}")) {
             eprintln!("error: {e}");
             return exit::TARGET;
@@ -296,14 +309,53 @@ fn install_targets(names: &[String]) -> u8 {
 }
 
 fn list_targets() -> u8 {
-    println!("{:<10} {:<10} {:<9} where", "target", "version", "status");
-    for emulator in install::EMULATORS {
-        let (status, place) = match install::locate(emulator, "CONFORM_MOTO_SERVER") {
-            Some(path) => ("installed", path.display().to_string()),
-            None => ("missing", format!("conform targets install {}", emulator.name)),
+    println!("{:<13} {:<8} {:<37} {:<10} where", "target", "version", "services", "status");
+    for profile in &targets::managed::PROFILES {
+        let emulator = profile.emulator;
+        let (status, place) = if let Some(path) = std::env::var_os(emulator.override_var) {
+            ("override", format!("{} (from {})", PathBuf::from(path).display(), emulator.override_var))
+        } else if let Some(path) = emulator.current_program() {
+            ("installed", path.display().to_string())
+        } else if let Some(v) = emulator.installed_version() {
+            ("stale", format!("{v} installed: conform targets install {}", emulator.name))
+        } else if let Some(path) = emulator.locate() {
+            ("on PATH", path.display().to_string())
+        } else {
+            ("missing", format!("conform targets install {} (or installed on first use)", emulator.name))
         };
-        println!("{:<10} {:<10} {:<9} {place}", emulator.name, emulator.version, status);
+        println!("{:<13} {:<8} {:<37} {:<10} {place}", emulator.name, emulator.version, profile.services.join(","), status);
     }
-    println!("{:<10} {:<10} {:<9} --endpoint URL or SERVICE=URL", "endpoint", "-", "ready");
+    println!("{:<13} {:<8} {:<37} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
+    println!("\ncombine emulators with +, e.g. --target kinesalite+dynalite+moto: each service from the first that serves it");
     exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(target: Option<&str>, endpoints: &[&str], name: Option<&str>) -> Result<TargetChoice, String> {
+        TargetArgs {
+            target: target.map(str::to_owned),
+            endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
+            name: name.map(str::to_owned),
+            region: targets::DEFAULT_REGION.into(),
+        }
+        .choice()
+    }
+
+    #[test]
+    fn target_flags_choose_managed_emulators_combinations_and_endpoints() {
+        assert_eq!(choice(None, &[], None), Ok(TargetChoice::Moto));
+        assert_eq!(choice(Some("moto"), &[], None), Ok(TargetChoice::Moto));
+        assert_eq!(choice(Some("dynalite"), &[], None), Ok(TargetChoice::Managed { members: vec!["dynalite"] }));
+        assert_eq!(choice(Some("kinesis-mock+moto"), &[], None).unwrap().name(), "kinesis-mock+moto");
+        let endpoint = choice(None, &["http://localhost:4566"], Some("localstack")).unwrap();
+        assert_eq!(endpoint.name(), "localstack");
+        assert!(matches!(choice(Some("endpoint"), &["kinesis=http://localhost:4567"], None), Ok(TargetChoice::Endpoint { .. })));
+
+        assert!(choice(Some("kinesalite"), &["http://x:1"], None).unwrap_err().contains("--endpoint goes with --target endpoint"));
+        assert!(choice(Some("kinesalite"), &[], Some("k")).unwrap_err().contains("--name goes with --target endpoint"));
+        assert!(choice(Some("kinesalite+nope"), &[], None).unwrap_err().contains("unknown target `nope`"));
+    }
 }

@@ -45,7 +45,7 @@ pub(super) fn build(name: &str, urls: &BTreeMap<String, String>, region: &str) -
         // Nothing is known about an arbitrary endpoint; specs run and the results tell.
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
         timing: Timing::default(),
-        process: None,
+        processes: Vec::new(),
     })
 }
 

@@ -7,19 +7,26 @@ use std::process::Command;
 use super::TargetError;
 
 /// A managed emulator: what to install, from where, and the program that starts it.
+/// How it is started and what it serves is in `managed.rs`.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Emulator {
     pub name: &'static str,
+    /// The registry's package name (for pip, with extras).
     pub package: &'static str,
     pub version: &'static str,
     pub registry: Registry,
     /// Path of the server program inside the emulator's install directory.
     pub program: &'static str,
+    /// Environment variable naming a program to use instead of the managed install.
+    pub override_var: &'static str,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Registry {
     /// Installed with pip into its own virtual environment.
     PyPi,
+    /// Installed with `npm install --prefix <dir>`; the program is a Node.js script run with `node`.
+    Npm,
 }
 
 pub const MOTO: Emulator = Emulator {
@@ -28,12 +35,45 @@ pub const MOTO: Emulator = Emulator {
     version: "5.2.5",
     registry: Registry::PyPi,
     program: "bin/moto_server",
+    override_var: "CONFORM_MOTO_SERVER",
 };
 
-pub const EMULATORS: [&Emulator; 1] = [&MOTO];
+pub const KINESALITE: Emulator = Emulator {
+    name: "kinesalite",
+    package: "kinesalite",
+    version: "3.3.3",
+    registry: Registry::Npm,
+    program: "node_modules/.bin/kinesalite",
+    override_var: "CONFORM_KINESALITE_SERVER",
+};
+
+pub const DYNALITE: Emulator = Emulator {
+    name: "dynalite",
+    package: "dynalite",
+    version: "4.0.0",
+    registry: Registry::Npm,
+    program: "node_modules/.bin/dynalite",
+    override_var: "CONFORM_DYNALITE_SERVER",
+};
+
+/// kinesis-mock (github.com/etspaceman/kinesis-mock), as its JavaScript build on npm.
+pub const KINESIS_MOCK: Emulator = Emulator {
+    name: "kinesis-mock",
+    package: "kinesis-local",
+    version: "0.6.2",
+    registry: Registry::Npm,
+    program: "node_modules/.bin/kinesis-local",
+    override_var: "CONFORM_KINESIS_MOCK_SERVER",
+};
+
+pub const EMULATORS: [&Emulator; 4] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK];
 
 pub fn by_name(name: &str) -> Option<&'static Emulator> {
     EMULATORS.into_iter().find(|e| e.name == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    EMULATORS.iter().map(|e| e.name).collect()
 }
 
 /// Where managed emulators live: `$CONFORM_HOME`, else the user's cache directory.
@@ -54,23 +94,77 @@ impl Emulator {
         Some(self.dir().join(self.program)).filter(|p| p.exists())
     }
 
-    /// Installs the pinned version; a no-op when it is already installed.
+    /// The version of the managed install, read from the files the registry's client wrote.
+    pub fn installed_version(&self) -> Option<String> {
+        match self.registry {
+            Registry::Npm => package_json_version(&self.dir().join("node_modules").join(self.package)),
+            Registry::PyPi => {
+                // <venv>/lib/python3.X/site-packages/<dist>-<version>.dist-info
+                let dist = self.package.split('[').next()?;
+                let lib = std::fs::read_dir(self.dir().join("lib")).ok()?;
+                lib.flatten().find_map(|python| {
+                    std::fs::read_dir(python.path().join("site-packages")).ok()?.flatten().find_map(|entry| {
+                        let name = entry.file_name().into_string().ok()?;
+                        let rest = name.strip_suffix(".dist-info")?.strip_prefix(dist)?.strip_prefix('-')?;
+                        Some(rest.to_owned())
+                    })
+                })
+            }
+        }
+    }
+
+    /// The managed install, if it is there at the pinned version (or one that cannot be read).
+    pub fn current_program(&self) -> Option<PathBuf> {
+        self.installed_program().filter(|_| self.installed_version().is_none_or(|v| v == self.version))
+    }
+
+    /// The program to run: the override variable's, the managed install at the pinned version, or
+    /// one on `PATH`. `None` means: install it.
+    pub fn locate(&self) -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(self.override_var) {
+            return Some(PathBuf::from(path));
+        }
+        self.current_program().or_else(|| which(Path::new(self.program).file_name()?.to_str()?))
+    }
+
+    /// Installs the pinned version; a no-op when it is already installed at that version.
     pub fn install(&self, log: &mut dyn FnMut(&str)) -> Result<PathBuf, TargetError> {
-        if let Some(program) = self.installed_program() {
+        // Targets starting at once (a composite, parallel tests) must not install into one
+        // directory twice: the second waits, then finds the first's install.
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(program) = self.current_program() {
             log(&format!("{} {} is installed at {}", self.name, self.version, self.dir().display()));
             return Ok(program);
+        }
+        if let Some(v) = self.installed_version() {
+            log(&format!("{} {v} is installed; conform pins {}: reinstalling", self.name, self.version));
         }
         let dir = self.dir();
         std::fs::create_dir_all(&dir).map_err(|e| self.failed(format!("cannot create {}: {e}", dir.display())))?;
         match self.registry {
             Registry::PyPi => {
-                log(&format!("creating a Python virtual environment in {}", dir.display()));
-                run(Command::new(python()).args(["-m", "venv"]).arg(&dir), self)?;
+                if !dir.join("bin/pip").exists() {
+                    log(&format!("creating a Python virtual environment in {}", dir.display()));
+                    run(Command::new(python()).args(["-m", "venv"]).arg(&dir), self)?;
+                }
                 log(&format!("installing {}=={} from PyPI (about a minute)", self.package, self.version));
                 run(
                     Command::new(dir.join("bin/pip"))
                         .args(["install", "--quiet", "--disable-pip-version-check"])
                         .arg(format!("{}=={}", self.package, self.version)),
+                    self,
+                )?;
+            }
+            Registry::Npm => {
+                log(&format!("installing {}@{} from npm into {}", self.package, self.version, dir.display()));
+                // Install scripts of native LevelDB bindings may be skipped by npm; the servers
+                // keep their data in memory and do not need them.
+                run(
+                    Command::new(npm())
+                        .args(["install", "--save-exact", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                        .arg(&dir)
+                        .arg(format!("{}@{}", self.package, self.version)),
                     self,
                 )?;
             }
@@ -83,8 +177,24 @@ impl Emulator {
     }
 }
 
+/// `version` of the `package.json` in `dir`.
+pub fn package_json_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("version")?.as_str().map(str::to_owned)
+}
+
 fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn npm() -> String {
+    std::env::var("NPM").unwrap_or_else(|_| "npm".into())
+}
+
+/// The Node.js that runs npm-installed emulators (`$NODE`, else `node` on `PATH`).
+pub fn node() -> String {
+    std::env::var("NODE").unwrap_or_else(|_| "node".into())
 }
 
 fn run(command: &mut Command, emulator: &Emulator) -> Result<(), TargetError> {
@@ -95,14 +205,6 @@ fn run(command: &mut Command, emulator: &Emulator) -> Result<(), TargetError> {
         let stderr = String::from_utf8_lossy(&output.stderr);
         Err(emulator.failed(format!("{command:?} exited with {}: {}", output.status, stderr.trim())))
     }
-}
-
-/// The program to run for an emulator: an explicit override, the managed install, or `PATH`.
-pub fn locate(emulator: &Emulator, override_var: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(override_var) {
-        return Some(PathBuf::from(path));
-    }
-    emulator.installed_program().or_else(|| which(Path::new(emulator.program).file_name()?.to_str()?))
 }
 
 fn which(program: &str) -> Option<PathBuf> {
@@ -116,9 +218,20 @@ mod tests {
     #[test]
     fn emulators_are_pinned_and_found_by_name() {
         for e in EMULATORS {
-            assert!(e.version.chars().next().is_some_and(|c| c.is_ascii_digit()), "{} is not pinned", e.name);
+            assert!(e.version.split('.').all(|n| n.parse::<u32>().is_ok()), "{} is not pinned: {}", e.name, e.version);
+            assert!(e.override_var.starts_with("CONFORM_") && e.override_var.ends_with("_SERVER"));
         }
         assert_eq!(by_name("moto").unwrap().package, "moto[server]");
+        assert_eq!(by_name("kinesis-mock").unwrap().package, "kinesis-local");
+        assert_eq!(by_name("dynalite").unwrap().registry, Registry::Npm);
         assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn reads_package_json_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), r#"{ "name": "kinesalite", "version": "3.3.3" }"#).unwrap();
+        assert_eq!(package_json_version(dir.path()).as_deref(), Some("3.3.3"));
+        assert_eq!(package_json_version(&dir.path().join("absent")), None);
     }
 }

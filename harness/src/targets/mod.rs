@@ -3,7 +3,7 @@
 
 mod endpoint;
 pub mod install;
-mod moto;
+pub mod managed;
 mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +37,7 @@ pub struct Target {
     pub capabilities: BTreeSet<String>,
     pub timing: Timing,
     /// Kept alive for the run; stopped when the target is dropped or shut down.
-    process: Option<ManagedProcess>,
+    processes: Vec<ManagedProcess>,
 }
 
 impl Target {
@@ -46,10 +46,8 @@ impl Target {
     }
 
     /// Stops what the target started. Dropping does too, but this waits for the process to exit.
-    pub async fn shutdown(mut self) {
-        if let Some(process) = self.process.take() {
-            process.stop().await;
-        }
+    pub async fn shutdown(self) {
+        futures::future::join_all(self.processes.into_iter().map(ManagedProcess::stop)).await;
     }
 }
 
@@ -58,8 +56,30 @@ impl Target {
 pub enum TargetChoice {
     /// moto_server, started on a free loopback port (the default).
     Moto,
+    /// Any other managed emulator, or several joined with `+` (`kinesalite+dynalite`), each
+    /// started on its own port; each service goes to the first member that serves it.
+    Managed { members: Vec<&'static str> },
     /// Already-running endpoints: one URL for every service, or one per service.
     Endpoint { name: String, urls: BTreeMap<String, String> },
+}
+
+impl TargetChoice {
+    /// Parses a managed target: `moto`, `kinesalite`, `dynalite`, `kinesis-mock` or a `+`
+    /// combination of them. Rejects unknown or repeated names and members that would serve nothing.
+    pub fn managed(choice: &str) -> Result<Self, TargetError> {
+        let plan = managed::Plan::new(choice)?;
+        let members: Vec<&'static str> = plan.members.iter().map(|(p, _)| p.emulator.name).collect();
+        Ok(if members == ["moto"] { Self::Moto } else { Self::Managed { members } })
+    }
+
+    /// The name reports and expectations files use.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Moto => "moto".into(),
+            Self::Managed { members } => members.join("+"),
+            Self::Endpoint { name, .. } => name.clone(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +96,24 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 pub async fn start(choice: &TargetChoice, region: &str) -> Result<Target, TargetError> {
     match choice {
-        TargetChoice::Moto => moto::start(region).await,
+        TargetChoice::Moto => managed::start("moto", region).await,
+        TargetChoice::Managed { .. } => managed::start(&choice.name(), region).await,
         TargetChoice::Endpoint { name, urls } => endpoint::build(name, urls, region),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managed_choices_parse_and_name_themselves() {
+        assert_eq!(TargetChoice::managed("moto").unwrap(), TargetChoice::Moto);
+        let choice = TargetChoice::managed("kinesalite + dynalite").unwrap();
+        assert_eq!(choice, TargetChoice::Managed { members: vec!["kinesalite", "dynalite"] });
+        assert_eq!(choice.name(), "kinesalite+dynalite");
+        assert_eq!(TargetChoice::managed("kinesis-mock").unwrap().name(), "kinesis-mock");
+        assert!(matches!(TargetChoice::managed("kinesalite+nope"), Err(TargetError::Config(_))));
+        assert!(TargetChoice::managed("").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! An emulator process the harness started: on a free loopback port, in its own process group
 //! (so a Ctrl-C at the terminal reaches the harness, which tears down first), stopped on drop.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -23,23 +23,24 @@ pub fn free_port() -> std::io::Result<u16> {
 }
 
 impl ManagedProcess {
-    /// Starts `program args…` with output going to `log`.
-    pub fn spawn(what: &str, program: &Path, args: &[String], port: u16, log: PathBuf) -> Result<Self, TargetError> {
+    /// Starts `command` (program, arguments, environment and working directory already set) with
+    /// its output going to `log`.
+    pub fn spawn(what: &str, mut command: Command, port: u16, log: PathBuf) -> Result<Self, TargetError> {
         let fail = |why: String| TargetError::Start { what: what.to_owned(), why };
         if let Some(dir) = log.parent() {
             std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         }
         let out = std::fs::File::create(&log).map_err(|e| fail(format!("cannot create {}: {e}", log.display())))?;
         let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
-        let child = Command::new(program)
-            .args(args)
+        let program = command.as_std().get_program().to_string_lossy().into_owned();
+        let child = command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| fail(format!("cannot run {}: {e}", program.display())))?;
+            .map_err(|e| fail(format!("cannot run {program}: {e}")))?;
         Ok(Self { what: what.to_owned(), port, child, log })
     }
 
