@@ -201,6 +201,7 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         ("prefix".to_string(), Value::from(prefix.clone())),
         ("region".to_string(), Value::from(target.region.clone())),
         ("run_id".to_string(), Value::from(shared.run_id.clone())),
+        ("now".to_string(), Value::from(chrono::Utc::now().timestamp())),
     ]
     .into();
     let mut ctx = SpecContext {

@@ -80,7 +80,16 @@ fn collect<'a>(node: &'a Node, out: &mut Vec<(&'a Node, String)>) {
             }
         }
         NodeValue::Seq(items) => items.iter().for_each(|n| collect(n, out)),
-        NodeValue::Map(entries) => entries.iter().for_each(|(_, n)| collect(n, out)),
+        NodeValue::Map(entries) => entries.iter().for_each(|(k, n)| {
+            // Keys can hold references too (BatchWriteItem's RequestItems is keyed by table name);
+            // they are reported at the value they key.
+            for segment in parse(&k.name).unwrap_or_default() {
+                if let Segment::Var(name) = segment {
+                    out.push((n, name));
+                }
+            }
+            collect(n, out)
+        }),
         _ => {}
     }
 }
@@ -90,7 +99,10 @@ pub fn check_syntax(node: &Node) -> Result<(), (&Node, String)> {
     match &node.value {
         NodeValue::String(s) => parse(s).map(drop).map_err(|e| (node, e)),
         NodeValue::Seq(items) => items.iter().try_for_each(check_syntax),
-        NodeValue::Map(entries) => entries.iter().try_for_each(|(_, n)| check_syntax(n)),
+        NodeValue::Map(entries) => entries.iter().try_for_each(|(k, n)| {
+            parse(&k.name).map_err(|e| (n, e))?;
+            check_syntax(n)
+        }),
         _ => Ok(()),
     }
 }
@@ -102,7 +114,16 @@ pub fn render(node: &Node, vars: &Vars) -> Result<Value, String> {
         NodeValue::String(s) => render_str(s, vars)?,
         NodeValue::Seq(items) => Value::Array(items.iter().map(|n| render(n, vars)).collect::<Result<_, _>>()?),
         NodeValue::Map(entries) => Value::Object(
-            entries.iter().map(|(k, n)| Ok((k.name.clone(), render(n, vars)?))).collect::<Result<_, String>>()?,
+            entries
+                .iter()
+                .map(|(k, n)| {
+                    let key = match render_str(&k.name, vars)? {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    Ok((key, render(n, vars)?))
+                })
+                .collect::<Result<_, String>>()?,
         ),
         _ => node.to_json(),
     })
@@ -146,6 +167,13 @@ mod tests {
     fn embedded_references_render_as_text() {
         assert_eq!(render_str("url=${q.url} n=${n}", &vars()).unwrap(), json!("url=http://x/q n=3"));
         assert_eq!(render_str("cost $5 and $${literal}", &vars()).unwrap(), json!("cost $5 and ${literal}"));
+    }
+
+    #[test]
+    fn keys_are_rendered_too() {
+        let node: Node = serde_saphyr::from_str("RequestItems:\n  \"${q.url}\": [1]\n").unwrap();
+        assert_eq!(render(&node, &vars()).unwrap(), serde_json::json!({"RequestItems": {"http://x/q": [1]}}));
+        assert_eq!(references(&node).len(), 1);
     }
 
     #[test]

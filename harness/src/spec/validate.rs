@@ -20,8 +20,9 @@ use super::template;
 use crate::services;
 
 /// Variables every spec can use: `prefix` (unique per spec run, for names of resources a spec
-/// creates by hand so that teardown and `sweep` find them), `region` and `run_id`.
-pub const BUILTINS: [&str; 3] = ["prefix", "region", "run_id"];
+/// creates by hand so that teardown and `sweep` find them), `region`, `run_id`, and `now`
+/// (epoch seconds when the spec started, e.g. for TTL attributes).
+pub const BUILTINS: [&str; 4] = ["prefix", "region", "run_id", "now"];
 
 /// Capabilities a spec may require with `needs:`; targets declare which they have.
 pub const CAPABILITIES: [&str; 6] = ["fifo", "redrive", "streams", "ttl", "ttl-expiry", "resharding"];
