@@ -45,6 +45,10 @@ const CREATORS: [Creator; 3] = [
 const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
 /// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
 const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
+/// Errors that mean "slow down" during setup: too many streams CREATING at once, throttling.
+/// Setup retries them with backoff; a spec's own steps never retry (they assert).
+const SLOW_DOWN: [&str; 4] =
+    ["LimitExceededException", "ThrottlingException", "ProvisionedThroughputExceededException", "RequestThrottled"];
 
 impl SpecContext<'_> {
     /// Registers the deletion of whatever a successful call created.
@@ -64,7 +68,19 @@ impl SpecContext<'_> {
     /// A call whose failure is a setup problem (the spec's verdict cannot depend on it).
     async fn setup_call(&self, service: &'static Service, action: &str, request: Value) -> Result<Value, String> {
         let endpoint = self.target.endpoint(service.name).ok_or_else(|| format!("target has no {} endpoint", service.name))?;
-        let response = self.client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+        let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
+        let mut wait = Duration::from_millis(250);
+        let response = loop {
+            let response =
+                self.client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+            match &response.error {
+                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && tokio::time::Instant::now() + wait < deadline => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(4));
+                }
+                _ => break response,
+            }
+        };
         if let Some(error) = response.error {
             return Err(format!("{}.{action} failed: {} {}", service.name, error.code, error.message.unwrap_or_default()));
         }

@@ -13,7 +13,9 @@ use regex::Regex;
 use serde_json::Value;
 
 /// Keys whose values are identities assigned by the service: each distinct value gets a token.
-const REFERENCES: [(&str, &str); 18] = [
+const REFERENCES: [(&str, &str); 20] = [
+    ("LatestStreamLabel", "stream-label"),
+    ("queueUrls", "queue-url"),
     ("ReceiptHandle", "receipt-handle"),
     ("MessageId", "message-id"),
     ("SequenceNumber", "sequence-number"),
@@ -34,27 +36,26 @@ const REFERENCES: [(&str, &str); 18] = [
     ("TableId", "table-id"),
 ];
 
-/// Keys whose values are instants: replaced by `<timestamp>`.
-const TIMESTAMPS: [&str; 12] = [
-    "SentTimestamp",
-    "ApproximateFirstReceiveTimestamp",
-    "CreatedTimestamp",
-    "LastModifiedTimestamp",
-    "ApproximateArrivalTimestamp",
-    "ApproximateCreationDateTime",
-    "StreamCreationTimestamp",
-    "CreationDateTime",
-    "LastIncreaseDateTime",
-    "LastDecreaseDateTime",
-    "LastUpdateToPayPerRequestDateTime",
-    "CreationRequestDateTime",
-];
+/// Instants: every key ending in `Timestamp` or `DateTime` (SentTimestamp, CreationDateTime,
+/// LatestRestorableDateTime, a GetShardIterator `Timestamp`…) becomes `<timestamp>`.
+fn is_timestamp(key: &str) -> bool {
+    key.ends_with("Timestamp") || key.ends_with("DateTime")
+}
+
+/// Values that vary between runs of the same target for reasons a spec cannot control (an
+/// emulator's stream record size counts its own varying metadata, how far behind a reader is
+/// depends on timing): replaced by `<volatile>`.
+const VOLATILE: [&str; 2] = ["SizeBytes", "MillisBehindLatest"];
 
 /// Normalisation settings for one run.
 pub struct Normalizer {
-    /// The run's resource-name prefix (e.g. `conform-k3x9q2-17`), replaced by `<prefix>`.
+    /// The spec run's resource-name prefix (e.g. `conform-k3x9q2-17`), replaced by `<prefix>`,
+    /// and the run id it starts with (`conform-k3x9q2`), replaced by `<run>`.
     prefix: Option<String>,
+    run_id: Option<String>,
     account: Regex,
+    /// An emulator on a loopback port that changes every run.
+    loopback: Regex,
     arn: Regex,
     /// Extra per-spec rules: JSONPath-free key names whose values become tokens of that name.
     extra: Vec<(String, String)>,
@@ -62,9 +63,12 @@ pub struct Normalizer {
 
 impl Normalizer {
     pub fn new(prefix: Option<String>) -> Self {
+        let run_id = prefix.as_ref().and_then(|p| p.rsplit_once('-')).map(|(run, _)| run.to_owned());
         Self {
             prefix,
+            run_id,
             account: Regex::new(r"\b\d{12}\b").expect("valid regex"),
+            loopback: Regex::new(r"https?://(127\.0\.0\.1|localhost|\[::1\]):\d+").expect("valid regex"),
             arn: Regex::new(r"^arn:aws[a-z-]*:\S*$").expect("valid regex"),
             extra: Vec::new(),
         }
@@ -118,30 +122,37 @@ impl Normalizer {
 
     fn rewrite(&self, value: &Value, key: Option<&str>, known: &[(&String, &String)]) -> Value {
         match value {
-            Value::Object(map) => {
-                Value::Object(sorted(map).map(|(k, v)| (k.clone(), self.rewrite(v, Some(k), known))).collect())
-            }
+            Value::Object(map) => Value::Object(
+                // Keys can be names too (BatchWriteItem's RequestItems is keyed by table name).
+                sorted(map).map(|(k, v)| (self.replace_known(&self.plain(k), known), self.rewrite(v, Some(k), known))).collect(),
+            ),
             Value::Array(items) => Value::Array(items.iter().map(|v| self.rewrite(v, key, known)).collect()),
-            _ if key.is_some_and(|k| TIMESTAMPS.contains(&k)) => Value::String("<timestamp>".into()),
-            Value::String(s) => {
-                let mut out = self.plain(s);
-                for (value, token) in known {
-                    if out.contains(value.as_str()) {
-                        out = out.replace(value.as_str(), token);
-                    }
-                }
-                Value::String(out)
-            }
+            _ if key.is_some_and(is_timestamp) => Value::String("<timestamp>".into()),
+            _ if key.is_some_and(|k| VOLATILE.contains(&k)) => Value::String("<volatile>".into()),
+            Value::String(s) => Value::String(self.replace_known(&self.plain(s), known)),
             other => other.clone(),
         }
     }
 
-    /// The prefix and account ids replaced: the parts of a value that differ by run or account.
+    fn replace_known(&self, s: &str, known: &[(&String, &String)]) -> String {
+        let mut out = s.to_owned();
+        for (value, token) in known {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), token);
+            }
+        }
+        out
+    }
+
+    /// The parts of a value that differ by run, port or account replaced.
     fn plain(&self, s: &str) -> String {
-        let s = match &self.prefix {
-            Some(p) if s.contains(p.as_str()) => s.replace(p.as_str(), "<prefix>"),
-            _ => s.to_owned(),
-        };
+        let mut s = s.to_owned();
+        for (part, token) in [(&self.prefix, "<prefix>"), (&self.run_id, "<run>")] {
+            if let Some(p) = part.as_ref().filter(|p| s.contains(p.as_str())) {
+                s = s.replace(p.as_str(), token);
+            }
+        }
+        let s = self.loopback.replace_all(&s, "<endpoint>");
         self.account.replace_all(&s, "<account>").into_owned()
     }
 }
@@ -209,6 +220,25 @@ mod tests {
         assert_eq!(out[0]["Attributes"]["QueueArn"], "<arn:1>");
         assert_eq!(out[0]["message"], "<arn:1> is bad");
         assert_eq!(out[0]["TableName"], "<prefix>-t");
+    }
+
+    #[test]
+    fn keys_run_ids_ports_and_volatile_values() {
+        let n = Normalizer::new(Some("conform-abc123-4".into()));
+        let out = n.normalize(&[json!({
+            "RequestItems": {"conform-abc123-4-t": [1]},
+            "QueueName": "conform-abc123-nnn",
+            "queueUrls": ["http://127.0.0.1:34313/123456789012/conform-abc123-4-q"],
+            "Url": "http://localhost:4566/x",
+            "SizeBytes": 220,
+            "Timestamp": 1795438487.748,
+        })]);
+        assert_eq!(out[0]["RequestItems"]["<prefix>-t"], json!([1]));
+        assert_eq!(out[0]["QueueName"], "<run>-nnn");
+        assert_eq!(out[0]["queueUrls"][0], "<queue-url:1>");
+        assert_eq!(out[0]["Url"], "<endpoint>/x");
+        assert_eq!(out[0]["SizeBytes"], "<volatile>");
+        assert_eq!(out[0]["Timestamp"], "<timestamp>");
     }
 
     #[test]
