@@ -1,1 +1,109 @@
-fn main() {}
+//! `cargo run --release -p conform-bench [-- CALLS]`
+//!
+//! Prints ratios measured in one run against one moto, never absolute targets:
+//! 1. harness overhead per call: the same SendMessage loop through aws-sdk-sqs, through conform's
+//!    wire client, and through a whole spec (`repeat`, templating, checks, recording);
+//! 2. concurrency: the suite's wall time against its longest spec, and against the sum of all
+//!    spec durations (what a serial run would take).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conform::engine::{self, RunOptions};
+use conform::services::SQS;
+use conform::spec;
+use conform::targets::{self, TargetChoice};
+use conform::wire::WireClient;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() {
+    let calls: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let target = Arc::new(targets::start(&TargetChoice::Moto, targets::DEFAULT_REGION).await.expect("moto starts"));
+    let endpoint = target.endpoint("sqs").expect("sqs").clone();
+
+    // 1. Per-call overhead.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint.url)
+        .region(aws_config::Region::new(endpoint.region.clone()))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "bench"))
+        .load()
+        .await;
+    let sdk = aws_sdk_sqs::Client::new(&config);
+    let wire = WireClient::default();
+    let spec_text = format!(
+        "id: bench/send\ntitle: t\nsource: https://example.com\nresources:\n  q: {{ sqs.queue: {{}} }}\nsteps:\n  - call: sqs.SendMessage\n    repeat: {calls}\n    with: {{ QueueUrl: \"${{q.url}}\", MessageBody: \"m${{index}}\" }}\n    expect:\n      $.MessageId: {{ type: string }}\n"
+    );
+    // Every loop gets a fresh queue (moto slows down as a queue fills), and the three loops
+    // alternate over several rounds so that warm-up and drift do not favour one of them.
+    let (mut sdk_times, mut wire_times, mut spec_times) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let queue = sdk.create_queue().queue_name(format!("bench-sdk-{round}")).send().await.expect("queue").queue_url.expect("url");
+        sdk_times.push(
+            time(|| async {
+                for i in 0..calls {
+                    sdk.send_message().queue_url(&queue).message_body(format!("m{i}")).send().await.expect("send");
+                }
+            })
+            .await,
+        );
+        let queue = sdk.create_queue().queue_name(format!("bench-wire-{round}")).send().await.expect("queue").queue_url.expect("url");
+        wire_times.push(
+            time(|| async {
+                for i in 0..calls {
+                    let body = json!({ "QueueUrl": queue, "MessageBody": format!("m{i}") });
+                    wire.call(&SQS, &endpoint, "SendMessage", &body).await.expect("send");
+                }
+            })
+            .await,
+        );
+        let one = spec::load_str("bench.yaml", &spec_text).expect("bench spec");
+        spec_times.push(
+            time(|| async {
+                let summary =
+                    engine::run(vec![Arc::new(one)], target.clone(), &RunOptions::new(1), CancellationToken::new(), |_| {}).await;
+                assert_eq!(summary.results[0].status, conform::report::Status::Pass);
+            })
+            .await,
+        );
+    }
+    let (sdk_time, wire_time, spec_time) = (median(sdk_times), median(wire_times), median(spec_times));
+
+    // 2. The suite, concurrently.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").join("specs");
+    let specs: Vec<_> = spec::discover(&[root]).iter().filter_map(|f| spec::load_file(f).ok()).map(Arc::new).collect();
+    let count = specs.len();
+    let started = Instant::now();
+    let summary = engine::run(specs, target.clone(), &RunOptions::new(16), CancellationToken::new(), |_| {}).await;
+    let wall = started.elapsed();
+    let longest = summary.results.iter().map(|r| r.duration).max().unwrap_or_default();
+    let serial: Duration = summary.results.iter().map(|r| r.duration).sum();
+
+    println!("calls per loop: {calls}, median of {ROUNDS} alternating rounds");
+    println!("wire client / aws-sdk-sqs loop:      {:.2}", ratio(wire_time, sdk_time));
+    println!("whole spec (repeat) / aws-sdk loop:  {:.2}", ratio(spec_time, sdk_time));
+    println!("suite: {count} specs, 16 at once");
+    println!("suite wall / longest spec:           {:.2}", ratio(wall, longest));
+    println!("sum of spec durations / suite wall:  {:.2}", ratio(serial, wall));
+    if let Ok(target) = Arc::try_unwrap(target) {
+        target.shutdown().await;
+    }
+}
+
+async fn time<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) -> Duration {
+    let started = Instant::now();
+    f().await;
+    started.elapsed()
+}
+
+const ROUNDS: usize = 3;
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
