@@ -132,7 +132,9 @@ pub fn to_json(targets: &[TargetResults]) -> serde_json::Value {
 
 /// Per service and tier: passes out of specs run, per target.
 pub fn to_markdown(targets: &[TargetResults]) -> String {
-    let mut groups: BTreeMap<(String, &'static str), BTreeMap<&str, (usize, usize)>> = BTreeMap::new();
+    // (service, tier) → target → (passes, specs run)
+    type Counts<'a> = BTreeMap<&'a str, (usize, usize)>;
+    let mut groups: BTreeMap<(String, &'static str), Counts> = BTreeMap::new();
     for t in targets {
         for row in &t.specs {
             let counts = groups.entry((service(&row.id).to_owned(), tier(&row.tags))).or_default().entry(&t.target).or_default();

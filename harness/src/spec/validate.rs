@@ -136,7 +136,8 @@ impl Validator<'_> {
         let needs = raw
             .needs
             .iter()
-            .filter_map(|n| self.one_of(n, &CAPABILITIES, "capability").then(|| n.value.clone()))
+            .filter(|&n| self.one_of(n, &CAPABILITIES, "capability"))
+            .map(|n| n.value.clone())
             .collect();
         let row = Regex::new(r"^[A-Z]+-[0-9]{2,}$").expect("valid regex");
         for c in &raw.covers {
