@@ -60,7 +60,7 @@ enum Command {
         #[arg(long, default_value = "../shared/reference/seed-behaviors.md")]
         catalogue: PathBuf,
         /// Why fast-checkable rows are not covered: `ROW-ID: reason` (YAML).
-        #[arg(long, default_value = "specs/coverage-notes.yaml")]
+        #[arg(long, default_value = "reports/coverage-notes.yaml")]
         notes: PathBuf,
         #[arg(long, default_value = "specs/COVERAGE.md")]
         out: PathBuf,

@@ -2,7 +2,7 @@
 //!
 //! Rows come from the catalogue's markdown tables (`| SQS-05 | behaviour | … | yes | notes |`);
 //! specs claim rows with `covers:`. Rows whose Check column starts with `yes` are the
-//! fast-checkable ones the suite should cover; `specs/coverage-notes.yaml` says why any is not.
+//! fast-checkable ones the suite should cover; `reports/coverage-notes.yaml` says why any is not.
 
 use std::collections::BTreeMap;
 
