@@ -51,6 +51,7 @@ impl Shared {
 
 fn run_spec(spec: Spec, shared: &Shared, expectations: &Expectations) -> Result<(), Failed> {
     let target = shared.target()?;
+    let expectations = &expectations.clone().for_version(target.version.as_deref());
     let options = RunOptions::new(1);
     let summary =
         shared.runtime.block_on(engine::run(vec![Arc::new(spec)], target, &options, CancellationToken::new(), |_| {}));
@@ -68,7 +69,7 @@ fn run_spec(spec: Spec, shared: &Shared, expectations: &Expectations) -> Result<
         Verdict::UnexpectedPass => {
             Err(format!("{} passes but is listed as a known divergence: remove it from the expectations file", result.id).into())
         }
-        Verdict::Fail | Verdict::Error => {
+        Verdict::Fail | Verdict::NewDivergence | Verdict::Error => {
             Err(format!("{} {}: {}{at}", result.id, result.status.as_str(), result.message.as_deref().unwrap_or("")).into())
         }
     }

@@ -65,8 +65,22 @@ enum Command {
         #[arg(long, default_value = "specs/COVERAGE.md")]
         out: PathBuf,
     },
+    /// Maintain expectations files.
+    #[command(subcommand)]
+    Expectations(ExpectationsCommand),
     /// Print the JSON Schema of the spec format (for editor completion).
     Schema,
+}
+
+#[derive(Subcommand)]
+enum ExpectationsCommand {
+    /// Rewrite reports/expectations/<target>.yaml from the target's last run (reports/<target>/results.json):
+    /// unexplained failures are added with a TODO reason, entries whose spec passed are removed.
+    Update {
+        target: String,
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +170,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Coverage { catalogue, notes, out } => coverage(&catalogue, &notes, &out),
+        Command::Expectations(ExpectationsCommand::Update { target, reports }) => update_expectations(&reports, &target),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
             exit::OK
@@ -283,6 +298,42 @@ fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::pat
         return exit::BAD_INPUT;
     }
     eprintln!("wrote {}: {}", out.display(), doc.lines().find(|l| l.starts_with("**")).unwrap_or(""));
+    exit::OK
+}
+
+fn update_expectations(reports: &std::path::Path, target: &str) -> u8 {
+    use crate::report::matrix::TargetResults;
+    use crate::report::{Expectations, Verdict};
+    let results_file = reports.join(target).join("results.json");
+    let Some(results) = std::fs::read_to_string(&results_file).ok().and_then(|t| serde_json::from_str::<TargetResults>(&t).ok()) else {
+        eprintln!("error: no results at {}: run `conform run --target {target}` first", results_file.display());
+        return exit::BAD_INPUT;
+    };
+    let mut expectations = match Expectations::load(reports, target) {
+        Ok(e) => e,
+        Err(e) => {
+            print_spec_errors(&e);
+            return exit::BAD_INPUT;
+        }
+    };
+    let parse = |v: &str| match v {
+        "fail" => Verdict::Fail,
+        "error" => Verdict::Error,
+        "unexpected-pass" => Verdict::UnexpectedPass,
+        "pass" => Verdict::Pass,
+        "new-divergence" => Verdict::NewDivergence,
+        "expected-divergence" => Verdict::ExpectedDivergence,
+        "skipped-as-gap" => Verdict::SkippedAsGap,
+        _ => Verdict::Skipped,
+    };
+    let verdicts: Vec<(String, Verdict)> = results.specs.iter().map(|s| (s.id.clone(), parse(&s.cell.verdict))).collect();
+    let (added, removed) = expectations.update_from(&verdicts);
+    let path = Expectations::path_for(reports, target);
+    if let Err(e) = std::fs::create_dir_all(path.parent().expect("has a parent")).and_then(|_| std::fs::write(&path, expectations.render())) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return exit::BAD_INPUT;
+    }
+    eprintln!("{}: {added} added (reason TODO: fill it in), {removed} removed; review it before committing", path.display());
     exit::OK
 }
 

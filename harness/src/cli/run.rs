@@ -70,7 +70,7 @@ pub fn run(args: RunArgs) -> u8 {
             }
         };
         let expectations = match Expectations::load(&args.reports, &target.name) {
-            Ok(e) => e,
+            Ok(e) => e.for_version(target.version.as_deref()),
             Err(e) => {
                 super::print_spec_errors(&e);
                 return exit::BAD_INPUT;
@@ -168,10 +168,16 @@ fn describe(result: &SpecResult, verdict: Verdict) -> Option<String> {
         Verdict::Fail => "FAIL ",
         Verdict::Error => "ERROR",
         Verdict::UnexpectedPass => "UNEXPECTED PASS",
+        Verdict::NewDivergence => "NEW DIVERGENCE",
         _ => return None,
     };
     let why = match verdict {
         Verdict::UnexpectedPass => "listed as a known divergence but passed: remove it from the expectations file".into(),
+        Verdict::NewDivergence => format!(
+            "fails at {}, which its expectations entry does not name: {}",
+            result.failed_path().unwrap_or("?"),
+            result.message.clone().unwrap_or_default()
+        ),
         _ => result.message.clone().unwrap_or_default(),
     };
     let at = result.location.as_ref().map(|l| format!("\n      at {l}")).unwrap_or_default();

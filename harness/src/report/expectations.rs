@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{SpecResult, Status};
 use crate::spec::{parse_yaml, SpecErrors};
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
     pub target: String,
@@ -27,6 +27,14 @@ pub struct Divergence {
     /// An issue or commit about it, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Where the divergence shows: the JSONPaths (as the failure reports them, e.g.
+    /// `$.Messages`, or `error` for the error identity). A failure elsewhere is a new divergence.
+    /// Empty: any failure of the spec is this divergence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Target versions the entry applies to, as a semver requirement (`<5.3`, `>=4.0, <4.2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<String>,
 }
 
 /// A result judged against the expectations.
@@ -38,6 +46,8 @@ pub enum Verdict {
     ExpectedDivergence,
     /// Failed, and nothing explains it: a regression or a new divergence.
     Fail,
+    /// Listed as divergent, but failing somewhere the entry does not name (`paths`).
+    NewDivergence,
     /// Listed as divergent, but passed: the entry is stale (or the target improved).
     UnexpectedPass,
     Error,
@@ -48,7 +58,7 @@ pub enum Verdict {
 impl Verdict {
     /// Whether this outcome should fail a CI run.
     pub fn is_unexplained(self) -> bool {
-        matches!(self, Verdict::Fail | Verdict::UnexpectedPass | Verdict::Error)
+        matches!(self, Verdict::Fail | Verdict::NewDivergence | Verdict::UnexpectedPass | Verdict::Error)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +66,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::ExpectedDivergence => "expected-divergence",
             Verdict::Fail => "fail",
+            Verdict::NewDivergence => "new-divergence",
             Verdict::UnexpectedPass => "unexpected-pass",
             Verdict::Error => "error",
             Verdict::Skipped => "skipped",
@@ -78,26 +89,102 @@ impl Expectations {
         }
     }
 
+    /// Keeps the entries whose `versions` condition holds for this target version. A version
+    /// that is not semver (or unknown) meets no condition: such entries then do not apply.
+    pub fn for_version(mut self, version: Option<&str>) -> Self {
+        let version = version.and_then(|v| semver::Version::parse(v).ok());
+        self.divergences.retain(|d| match &d.versions {
+            None => true,
+            Some(req) => match (semver::VersionReq::parse(req), &version) {
+                (Ok(req), Some(v)) => req.matches(v),
+                _ => false,
+            },
+        });
+        self
+    }
+
     pub fn divergence(&self, spec: &str) -> Option<&Divergence> {
         self.divergences.iter().find(|d| d.spec == spec)
     }
 
     pub fn judge(&self, result: &SpecResult) -> Verdict {
-        let listed = self.divergence(&result.id).is_some();
+        let listed = self.divergence(&result.id);
+        let explained = |d: &Divergence| d.paths.is_empty() || result.failed_path().is_some_and(|p| d.paths.iter().any(|x| x == p));
         match (result.status, listed) {
-            (Status::Pass, false) => Verdict::Pass,
-            (Status::Pass, true) => Verdict::UnexpectedPass,
-            (Status::Fail | Status::Error, true) => Verdict::ExpectedDivergence,
-            (Status::Fail, false) => Verdict::Fail,
-            (Status::Error, false) => Verdict::Error,
+            (Status::Pass, None) => Verdict::Pass,
+            (Status::Pass, Some(_)) => Verdict::UnexpectedPass,
+            (Status::Fail | Status::Error, Some(d)) if explained(d) => Verdict::ExpectedDivergence,
+            (Status::Fail | Status::Error, Some(_)) => Verdict::NewDivergence,
+            (Status::Fail, None) => Verdict::Fail,
+            (Status::Error, None) => Verdict::Error,
             (Status::Skipped, _) => Verdict::Skipped,
             (Status::SkippedAsGap, _) => Verdict::SkippedAsGap,
         }
     }
 
+    /// The file rewritten from a run, for a human to review: failures nobody listed are added
+    /// with a placeholder reason, entries whose spec passed or no longer exists are removed.
+    /// Returns (added, removed).
+    pub fn update_from(&mut self, verdicts: &[(String, Verdict)]) -> (usize, usize) {
+        let before = self.divergences.len();
+        let keep = |d: &Divergence| verdicts.iter().any(|(id, v)| id == &d.spec && *v != Verdict::UnexpectedPass);
+        self.divergences.retain(keep);
+        let removed = before - self.divergences.len();
+        let mut added = 0;
+        for (id, verdict) in verdicts {
+            if matches!(verdict, Verdict::Fail | Verdict::Error) && self.divergence(id).is_none() {
+                self.divergences.push(Divergence {
+                    spec: id.clone(),
+                    reason: format!("TODO: what {} does instead of AWS", self.target),
+                    link: None,
+                    paths: Vec::new(),
+                    versions: None,
+                });
+                added += 1;
+            }
+        }
+        self.divergences.sort_by(|a, b| a.spec.cmp(&b.spec));
+        (added, removed)
+    }
+
+    /// The file's text: a header comment, then the entries.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "# Known divergences of {} from AWS. Each entry names a spec that does not pass there, what the\n# target does instead, and a link where one exists. The spec stays true to AWS.\ntarget: {}\ndivergences:\n",
+            self.target, self.target
+        );
+        for d in &self.divergences {
+            out += &format!("  - spec: {}\n    reason: {}\n", d.spec, yaml_string(&d.reason));
+            if let Some(link) = &d.link {
+                out += &format!("    link: {link}\n");
+            }
+            if !d.paths.is_empty() {
+                out += &format!("    paths: [{}]\n", d.paths.iter().map(|p| yaml_string(p)).collect::<Vec<_>>().join(", "));
+            }
+            if let Some(v) = &d.versions {
+                out += &format!("    versions: {}\n", yaml_string(v));
+            }
+        }
+        out
+    }
+
     /// Entries naming specs that do not exist (renamed or deleted): worth a warning.
     pub fn stale<'a>(&'a self, known_ids: &'a [String]) -> impl Iterator<Item = &'a Divergence> {
         self.divergences.iter().filter(move |d| !known_ids.contains(&d.spec))
+    }
+}
+
+/// A YAML scalar: plain when safe, else double-quoted (JSON string syntax is valid YAML).
+fn yaml_string(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s.starts_with(|c: char| "!&*-?[]{}|>@`\"'%#,:".contains(c) || c.is_whitespace())
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':');
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::to_string(s).expect("strings serialise")
     }
 }
 
@@ -128,6 +215,7 @@ mod tests {
             location: None,
             steps: Vec::new(),
             prefix: String::new(),
+            normalize: Vec::new(),
         }
     }
 
@@ -141,6 +229,54 @@ mod tests {
         assert_eq!(e.judge(&result("b", Status::SkippedAsGap)), Verdict::SkippedAsGap);
         assert!(Verdict::UnexpectedPass.is_unexplained() && !Verdict::ExpectedDivergence.is_unexplained());
         assert_eq!(e.stale(&["b".to_string()]).count(), 1);
+    }
+
+    fn failing_at(id: &str, path: &str) -> SpecResult {
+        let mut r = result(id, Status::Fail);
+        r.steps.push(crate::report::StepRecord {
+            index: 0,
+            description: String::new(),
+            snapshot: false,
+            attempts: vec![crate::report::Attempt {
+                iteration: 0,
+                request: serde_json::Value::Null,
+                status: 200,
+                response: serde_json::Value::Null,
+                error: None,
+                checks: vec![crate::check::CheckResult { path: path.into(), passed: false, detail: None }],
+                elapsed: Duration::ZERO,
+            }],
+        });
+        r
+    }
+
+    #[test]
+    fn path_level_entries_flag_failures_elsewhere_as_new() {
+        let e: Expectations = parse_yaml("m.yaml", "target: moto\ndivergences:\n  - spec: a\n    reason: r\n    paths: [$.Messages]\n").unwrap();
+        assert_eq!(e.judge(&failing_at("a", "$.Messages")), Verdict::ExpectedDivergence);
+        assert_eq!(e.judge(&failing_at("a", "error")), Verdict::NewDivergence);
+        assert!(Verdict::NewDivergence.is_unexplained());
+    }
+
+    #[test]
+    fn version_conditions_select_entries() {
+        let text = "target: moto\ndivergences:\n  - spec: a\n    reason: r\n    versions: '<5.3'\n  - spec: b\n    reason: r\n";
+        let e: Expectations = parse_yaml("m.yaml", text).unwrap();
+        assert_eq!(e.for_version(Some("5.2.5")).divergences.len(), 2);
+        let e: Expectations = parse_yaml("m.yaml", text).unwrap();
+        assert_eq!(e.for_version(Some("5.3.0")).divergences.len(), 1);
+    }
+
+    #[test]
+    fn update_adds_unexplained_failures_and_drops_stale_entries_and_round_trips() {
+        let mut e: Expectations = parse_yaml("m.yaml", "target: moto\ndivergences:\n  - spec: a\n    reason: 'r: with colon'\n  - spec: gone\n    reason: r\n").unwrap();
+        let verdicts = [("a".to_string(), Verdict::ExpectedDivergence), ("b".to_string(), Verdict::Fail), ("c".to_string(), Verdict::Pass)];
+        assert_eq!(e.update_from(&verdicts), (1, 1));
+        let text = e.render();
+        let again: Expectations = parse_yaml("m.yaml", &text).unwrap();
+        assert_eq!(again.divergences.iter().map(|d| d.spec.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(again.divergences[0].reason, "r: with colon");
+        assert!(again.divergences[1].reason.starts_with("TODO"));
     }
 
     #[test]

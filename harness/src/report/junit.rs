@@ -10,7 +10,7 @@ pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations)
         let verdict = expectations.judge(result);
         let mut status = match verdict {
             Verdict::Pass => TestCaseStatus::success(),
-            Verdict::Fail | Verdict::UnexpectedPass => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Verdict::Fail | Verdict::NewDivergence | Verdict::UnexpectedPass => TestCaseStatus::non_success(NonSuccessKind::Failure),
             Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
             Verdict::ExpectedDivergence | Verdict::Skipped | Verdict::SkippedAsGap => TestCaseStatus::skipped(),
         };

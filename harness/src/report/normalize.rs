@@ -57,8 +57,10 @@ pub struct Normalizer {
     /// An emulator on a loopback port that changes every run.
     loopback: Regex,
     arn: Regex,
-    /// Extra per-spec rules: JSONPath-free key names whose values become tokens of that name.
+    /// Extra rules: key names whose values become tokens of a kind.
     extra: Vec<(String, String)>,
+    /// A spec's own rules: what a JSONPath selects becomes tokens of a kind.
+    selected: Vec<(serde_json_path::JsonPath, String)>,
 }
 
 impl Normalizer {
@@ -71,7 +73,14 @@ impl Normalizer {
             loopback: Regex::new(r"https?://(127\.0\.0\.1|localhost|\[::1\]):\d+").expect("valid regex"),
             arn: Regex::new(r"^arn:aws[a-z-]*:\S*$").expect("valid regex"),
             extra: Vec::new(),
+            selected: Vec::new(),
         }
+    }
+
+    /// Also tokenise every string `path` selects (a spec's `normalize:` rule).
+    pub fn with_path(mut self, path: serde_json_path::JsonPath, kind: &str) -> Self {
+        self.selected.push((path, kind.to_owned()));
+        self
     }
 
     /// Also tokenise the values of `key` (a spec's own `normalize:` rule).
@@ -85,6 +94,11 @@ impl Normalizer {
     pub fn normalize(&self, docs: &[Value]) -> Vec<Value> {
         let mut refs = References::default();
         for doc in docs {
+            for (path, kind) in &self.selected {
+                for value in path.query(doc).all().into_iter().filter_map(Value::as_str) {
+                    refs.token(kind, &self.plain(value));
+                }
+            }
             self.collect(doc, None, &mut refs);
         }
         // Longest first, so a URL is replaced before a shorter value it contains.
@@ -245,5 +259,10 @@ mod tests {
     fn extra_rules_add_kinds() {
         let n = Normalizer::new(None).with_key("Token", "token");
         assert_eq!(n.normalize(&[json!({"Token": "abc"})])[0]["Token"], "<token:1>");
+        let path = serde_json_path::JsonPath::parse("$.Messages[*].Attributes.SenderId").unwrap();
+        let n = Normalizer::new(None).with_path(path, "sender");
+        let out = n.normalize(&[json!({"Messages": [{"Attributes": {"SenderId": "AIDAEXAMPLE"}}], "note": "from AIDAEXAMPLE"})]);
+        assert_eq!(out[0]["Messages"][0]["Attributes"]["SenderId"], "<sender:1>");
+        assert_eq!(out[0]["note"], "from <sender:1>");
     }
 }

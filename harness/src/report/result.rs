@@ -55,9 +55,19 @@ pub struct SpecResult {
     /// The spec run's resource-name prefix, for normalising reports.
     #[serde(skip)]
     pub prefix: String,
+    /// The spec's own normalisation rules (JSONPath → token kind).
+    #[serde(skip)]
+    pub normalize: Vec<(serde_json_path::JsonPath, String)>,
 }
 
 impl SpecResult {
+    /// The check that decided a failure: the first failed check of the last attempt (`$.Messages`,
+    /// or `error` for the error identity).
+    pub fn failed_path(&self) -> Option<&str> {
+        let last = self.steps.last()?.attempts.last()?;
+        last.checks.iter().find(|c| !c.passed).map(|c| c.path.as_str())
+    }
+
     pub fn not_run(spec: &crate::spec::Spec, status: Status, why: impl Into<String>) -> Self {
         Self {
             id: spec.id.clone(),
@@ -71,6 +81,7 @@ impl SpecResult {
             location: None,
             steps: Vec::new(),
             prefix: String::new(),
+            normalize: spec.normalize.iter().map(|(s, kind)| (s.query.clone(), kind.clone())).collect(),
         }
     }
 }

@@ -58,7 +58,11 @@ pub fn body(result: &SpecResult) -> Value {
             raw.push(response);
         }
     }
-    let normalized = Normalizer::new(Some(result.prefix.clone()).filter(|p| !p.is_empty())).normalize(&raw);
+    let normalizer = result
+        .normalize
+        .iter()
+        .fold(Normalizer::new(Some(result.prefix.clone()).filter(|p| !p.is_empty())), |n, (path, kind)| n.with_path(path.clone(), kind));
+    let normalized = normalizer.normalize(&raw);
     let exchanges: Vec<Value> = normalized
         .chunks(2)
         .zip(labels)
@@ -142,6 +146,7 @@ mod tests {
             location: None,
             steps: vec![StepRecord { index: 0, description: "sqs.ReceiveMessage".into(), snapshot: false, attempts }],
             prefix: "conform-aaaaaa-3".into(),
+            normalize: Vec::new(),
         }
     }
 

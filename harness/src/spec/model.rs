@@ -23,6 +23,8 @@ pub struct Spec {
     /// Target capabilities the spec depends on (`fifo`, `streams`, `ttl-expiry`…).
     pub needs: Vec<String>,
     pub timeout: Option<Duration>,
+    /// Spec-specific snapshot normalisation: what a JSONPath selects becomes a token of this kind.
+    pub normalize: Vec<(Selector, String)>,
     pub resources: Vec<Resource>,
     pub steps: Vec<Step>,
     pub file: Arc<SourceFile>,

@@ -36,6 +36,9 @@ pub struct RawSpec {
     /// Overall time limit of the spec, e.g. `30s`.
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
+    /// Extra snapshot normalisation: JSONPath → token kind. Every string the path selects in a
+    /// request or response becomes `<kind:N>` wherever it recurs (e.g. `$.Messages[*].Attributes.SenderId: sender`).
+    pub normalize: Option<Node>,
     /// Resources created before the steps and always deleted after them.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, RawResource>")]

@@ -147,6 +147,7 @@ impl Validator<'_> {
         }
         let covers = raw.covers.into_iter().map(|c| c.value).collect();
         let timeout = raw.timeout.as_ref().and_then(|t| self.duration(t));
+        let normalize = raw.normalize.as_ref().map(|n| self.normalize_rules(n)).unwrap_or_default();
         let resources = self.resources(raw.resources);
         let steps = raw.steps.into_iter().filter_map(|s| self.step(s)).collect();
         Spec {
@@ -157,10 +158,32 @@ impl Validator<'_> {
             covers,
             needs,
             timeout,
+            normalize,
             resources,
             steps,
             file: self.file.clone(),
         }
+    }
+
+    fn normalize_rules(&mut self, node: &Node) -> Vec<(Selector, String)> {
+        let NodeValue::Map(entries) = &node.value else {
+            self.node_error(node, "`normalize` maps JSONPaths to token kinds, e.g. `$.Messages[*].Attributes.SenderId: sender`");
+            return Vec::new();
+        };
+        let kind_ok = Regex::new(r"^[a-z][a-z0-9-]*$").expect("valid regex");
+        entries
+            .iter()
+            .filter_map(|(key, value)| {
+                let path = self.path(&key.name, key.pos)?;
+                match value.as_str().filter(|k| kind_ok.is_match(k)) {
+                    Some(kind) => Some((path, kind.to_owned())),
+                    None => {
+                        self.node_error(value, "a token kind is lowercase words joined by `-`, e.g. `sender-id`");
+                        None
+                    }
+                }
+            })
+            .collect()
     }
 
     fn one_of(&mut self, word: &Spanned<String>, allowed: &[&str], what: &str) -> bool {
