@@ -54,11 +54,12 @@ fn run_spec(spec: Spec, shared: &Shared, expectations: &Expectations) -> Result<
     let expectations = &expectations.clone().for_version(target.version.as_deref());
     let options = RunOptions::new(1);
     let summary =
-        shared.runtime.block_on(engine::run(vec![Arc::new(spec)], target, &options, CancellationToken::new(), |_| {}));
+        shared.runtime.block_on(engine::run(vec![Arc::new(spec)], target.clone(), &options, CancellationToken::new(), |_| {}));
     if !summary.leaks.is_empty() {
         return Err(format!("resources were not deleted: {}", summary.leaks.join("; ")).into());
     }
     let result = &summary.results[0];
+    check_snapshot(result, &target)?;
     let at = result.location.as_ref().map(|l| format!("\n  at {l}")).unwrap_or_default();
     match expectations.judge(result) {
         Verdict::Pass | Verdict::ExpectedDivergence => Ok(()),
@@ -73,6 +74,43 @@ fn run_spec(spec: Spec, shared: &Shared, expectations: &Expectations) -> Result<
             Err(format!("{} {}: {}{at}", result.id, result.status.as_str(), result.message.as_deref().unwrap_or("")).into())
         }
     }
+}
+
+/// The spec's normalised answers must equal the accepted snapshot in reports/<target>/: a missing
+/// or changed snapshot fails, with the differing JSONPaths, and leaves a `.snap.new` for review.
+fn check_snapshot(result: &conform::report::SpecResult, target: &Target) -> Result<(), Failed> {
+    use conform::report::{diff, snapshot};
+    if matches!(result.status, conform::report::Status::Skipped | conform::report::Status::SkippedAsGap) {
+        return Ok(());
+    }
+    let dir = root().join("reports").join(&target.name);
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let header = snapshot::Header { target: &target.name, version: target.version.as_deref(), region: &target.region, date: &date };
+    let accepted = snapshot::load_body(&dir.join(snapshot::file_name(&result.id)));
+    match snapshot::store(&dir, result, &header, false).map_err(|e| e.to_string())? {
+        snapshot::Stored::Unchanged | snapshot::Stored::Written => Ok(()),
+        snapshot::Stored::New(pending) => Err(format!(
+            "{}: no accepted snapshot; review {} (`cargo run -- run --update --filter {}` accepts it)",
+            result.id,
+            pending.display(),
+            result.id
+        )
+        .into()),
+        snapshot::Stored::Changed(pending) => {
+            let now = snapshot::body(result);
+            let differences = accepted.map(|a| diff::diff(&a, &now)).unwrap_or_default();
+            let shown: Vec<String> = differences
+                .iter()
+                .take(10)
+                .map(|d| format!("  {}: {} → {}", d.path, show(&d.left), show(&d.right)))
+                .collect();
+            Err(format!("{}: the snapshot changed (review {}):\n{}", result.id, pending.display(), shown.join("\n")).into())
+        }
+    }
+}
+
+fn show(v: &Option<serde_json::Value>) -> String {
+    v.as_ref().map_or("(absent)".into(), conform::check::matcher::brief)
 }
 
 fn main() {
