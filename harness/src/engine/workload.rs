@@ -40,6 +40,21 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Retries a read until it succeeds or the deadline passes (reads have no side effects).
+    async fn call_until(&self, deadline: tokio::time::Instant, action: &str, request: Value) -> Option<Value> {
+        loop {
+            match self.call(action, request.clone()).await {
+                Ok(body) => return Some(body),
+                Err(_) if tokio::time::Instant::now() + Duration::from_millis(200) < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
 impl SpecContext<'_> {
     pub(super) async fn workload(&mut self, workload: &Workload, attempts: &mut Vec<Attempt>) -> Result<(), Stop> {
         let started = tokio::time::Instant::now();
@@ -189,9 +204,8 @@ async fn kinesis(driver: Driver, stream: String, workload: &Workload, deadline: 
         history.sends.extend(producer.await.unwrap_or_default());
     }
     let shards = driver
-        .call("ListShards", json!({ "StreamName": stream }))
+        .call_until(deadline, "ListShards", json!({ "StreamName": stream }))
         .await
-        .ok()
         .and_then(|b| b.get("Shards").and_then(Value::as_array).cloned())
         .unwrap_or_default();
     let readers: Vec<_> = shards
@@ -202,10 +216,12 @@ async fn kinesis(driver: Driver, stream: String, workload: &Workload, deadline: 
             tokio::spawn(async move {
                 let mut deliveries = Vec::new();
                 let request = json!({ "StreamName": stream, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON" });
-                let mut iterator = driver.call("GetShardIterator", request).await.ok().and_then(|b| b.get("ShardIterator").cloned());
+                let mut iterator = driver.call_until(deadline, "GetShardIterator", request).await.and_then(|b| b.get("ShardIterator").cloned());
                 let mut quiet_since: Option<tokio::time::Instant> = None;
                 while let Some(it) = iterator.filter(|_| tokio::time::Instant::now() < deadline) {
-                    let Ok(body) = driver.call("GetRecords", json!({ "ShardIterator": it })).await else { break };
+                    // A failed read says nothing about the stream: retry it rather than stop reading,
+                    // which would report everything after it as lost.
+                    let Some(body) = driver.call_until(deadline, "GetRecords", json!({ "ShardIterator": it })).await else { break };
                     let records = body.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
                     for r in &records {
                         let data = r.get("Data").and_then(Value::as_str).and_then(|d| B64.decode(d).ok()).unwrap_or_default();
