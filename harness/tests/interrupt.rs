@@ -16,9 +16,12 @@ async fn ctrl_c_leaves_no_queue_stream_or_table_behind() {
     let url = target.endpoint("sqs").unwrap().url.clone();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
 
+    let reports = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
         .current_dir(root)
-        .args(["run", "fixtures/interrupt/slow.yaml", "--endpoint", &url, "--name", "interrupt-test"])
+        .args(["run", "fixtures/interrupt/slow.yaml", "--endpoint", &url, "--name", "interrupt-test", "--no-snapshots"])
+        .arg("--reports")
+        .arg(reports.path())
         .stderr(Stdio::piped())
         .spawn()
         .expect("conform runs");

@@ -1,6 +1,8 @@
 //! The `conform` command line.
 
+pub mod aws;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,8 @@ struct Cli {
 enum Command {
     /// Run specs against a target and report each outcome.
     Run(run::RunArgs),
+    /// Delete leftover `conform-` queues, streams and tables older than --older-than.
+    Sweep(sweep::SweepArgs),
     /// List the specs that would run.
     List(Selection),
     /// Validate specs without running anything.
@@ -114,7 +118,9 @@ pub struct Selection {
 pub struct TargetArgs {
     /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock` (each installed and started by
     /// conform), several joined with `+` (`kinesalite+dynalite`: each service from the first that
-    /// serves it), or `endpoint` (already running; see --endpoint).
+    /// serves it), `localstack` (a container started through testcontainers; needs a Docker
+    /// engine), `aws` (real AWS: allowlisted accounts only, see --allow-account), or `endpoint`
+    /// (already running; see --endpoint).
     #[arg(long, short)]
     pub target: Option<String>,
     /// Endpoint URL for every service, or SERVICE=URL for one (repeatable). Implies --target endpoint.
@@ -139,6 +145,12 @@ impl TargetArgs {
                 if self.name.is_some() {
                     return Err(format!("--name goes with --target endpoint; `{managed}` reports under its own name"));
                 }
+                if managed == "aws" {
+                    return Ok(TargetChoice::Aws);
+                }
+                if managed == "localstack" {
+                    return Ok(TargetChoice::LocalStack);
+                }
                 TargetChoice::managed(managed).map_err(|e| e.to_string())
             }
             (Some(managed), false) => Err(format!("--endpoint goes with --target endpoint, not {managed}")),
@@ -150,6 +162,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::List(selection) => list(&selection),
         Command::Check(selection) => check(&selection),
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
@@ -376,6 +389,15 @@ fn list_targets() -> u8 {
         };
         println!("{:<13} {:<8} {:<37} {:<10} {place}", emulator.name, emulator.version, profile.services.join(","), status);
     }
+    println!(
+        "{:<13} {:<8} {:<37} {:<10} container {}:{} via testcontainers (needs a Docker engine)",
+        "localstack",
+        targets::localstack::TAG,
+        targets::localstack::SERVICES.join(","),
+        "docker",
+        targets::localstack::IMAGE,
+        targets::localstack::TAG
+    );
     println!("{:<13} {:<8} {:<37} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
     println!("\ncombine emulators with +, e.g. --target kinesalite+dynalite+moto: each service from the first that serves it");
     exit::OK
@@ -408,5 +430,12 @@ mod tests {
         assert!(choice(Some("kinesalite"), &["http://x:1"], None).unwrap_err().contains("--endpoint goes with --target endpoint"));
         assert!(choice(Some("kinesalite"), &[], Some("k")).unwrap_err().contains("--name goes with --target endpoint"));
         assert!(choice(Some("kinesalite+nope"), &[], None).unwrap_err().contains("unknown target `nope`"));
+    }
+
+    #[test]
+    fn localstack_is_its_own_target() {
+        assert_eq!(choice(Some("localstack"), &[], None), Ok(TargetChoice::LocalStack));
+        assert_eq!(choice(Some("localstack"), &[], None).unwrap().name(), "localstack");
+        assert!(choice(Some("localstack"), &["http://x:1"], None).unwrap_err().contains("--endpoint goes with --target endpoint"));
     }
 }

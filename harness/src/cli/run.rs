@@ -23,9 +23,14 @@ pub struct RunArgs {
     selection: Selection,
     #[command(flatten)]
     target: TargetArgs,
-    /// Specs in flight at once (waits overlap; most time is spent waiting).
-    #[arg(long, short, default_value_t = 16)]
-    jobs: usize,
+    /// Specs in flight at once (waits overlap; most time is spent waiting). Default 16; 4 on aws.
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// One spec at a time (same as --jobs 1): the gentlest on AWS quotas and costs.
+    #[arg(long, conflicts_with = "jobs")]
+    serial: bool,
+    #[command(flatten)]
+    guard: super::aws::GuardArgs,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -42,6 +47,13 @@ pub struct RunArgs {
     /// CI mode: also fail when a snapshot is missing or changed.
     #[arg(long)]
     gate: bool,
+    /// Use an existing resource for a spec resource: NAME=QUEUE-URL|STREAM|TABLE (name or ARN),
+    /// repeatable. Bound resources are never created or deleted.
+    #[arg(long = "bind", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// Also run specs that could destroy or disturb data in bound resources.
+    #[arg(long)]
+    allow_destructive: bool,
     /// Don't write or compare snapshots.
     #[arg(long, conflicts_with_all = ["update", "gate"])]
     no_snapshots: bool,
@@ -52,6 +64,21 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(specs) => specs,
         Err(code) => return code,
     };
+    let mut bindings = Vec::new();
+    for b in &args.bindings {
+        match b.split_once('=') {
+            Some((name, value)) if !name.is_empty() && !value.is_empty() => bindings.push((name.to_owned(), value.to_owned())),
+            _ => {
+                eprintln!("error: --bind {b}: expected NAME=VALUE, e.g. q=https://sqs.eu-west-1.amazonaws.com/123456789012/orders");
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    for (name, _) in &bindings {
+        if !specs.iter().any(|s| s.resources.iter().any(|r| &r.name == name)) {
+            eprintln!("warning: --bind {name}=…: no selected spec declares a resource `{name}`");
+        }
+    }
     let choice = match args.target.choice() {
         Ok(choice) => choice,
         Err(e) => {
@@ -59,8 +86,17 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let on_aws = choice == targets::TargetChoice::Aws;
+    let jobs = if args.serial { 1 } else { args.jobs.unwrap_or(if on_aws { 4 } else { 16 }) };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
     runtime.block_on(async move {
+        if on_aws {
+            // Nothing is created before the account is allowed and the user has seen the cost.
+            if let Err(refused) = super::aws::guard_run(&args.target.region, &specs, &args.guard).await {
+                eprintln!("error: {}", refused.0);
+                return exit::TARGET;
+            }
+        }
         let started = Instant::now();
         let target = match targets::start(&choice, &args.target.region).await {
             Ok(target) => Arc::new(target),
@@ -78,12 +114,14 @@ pub fn run(args: RunArgs) -> u8 {
         };
         let all_ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
         let version = target.version.clone().map(|v| format!(" {v}")).unwrap_or_default();
-        eprintln!("running {} specs on {}{version} ({} at once)", specs.len(), target.name, args.jobs);
+        eprintln!("running {} specs on {}{version} ({} at once)", specs.len(), target.name, jobs);
 
         let cancel = CancellationToken::new();
         tokio::spawn(interrupt_handler(cancel.clone()));
         let progress = progress_bar(specs.len());
-        let options = RunOptions::new(args.jobs);
+        let mut options = RunOptions::new(jobs);
+        options.bindings = bindings;
+        options.allow_destructive = args.allow_destructive;
         let specs = specs.into_iter().map(Arc::new).collect();
         let summary = engine::run(specs, target.clone(), &options, cancel, |result| {
             progress.inc(1);

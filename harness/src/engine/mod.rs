@@ -1,6 +1,7 @@
 //! Runs specs against a target: concurrently, each with unique resource names and guaranteed
 //! teardown. Waits are tokio sleeps, so a spec waiting out a visibility timeout blocks no other.
 
+mod bind;
 mod call;
 mod ledger;
 mod resources;
@@ -31,13 +32,19 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Prefix of every resource name this run creates, e.g. `conform-k3x9q2`.
     pub run_id: String,
+    /// Spec resources bound to existing ones (name → URL, name or ARN): used, never created or deleted.
+    pub bindings: Vec<(String, String)>,
+    /// Run specs that could destroy data in bound resources anyway.
+    pub allow_destructive: bool,
 }
 
 impl RunOptions {
     pub fn new(jobs: usize) -> Self {
-        Self { jobs: jobs.max(1), run_id: new_run_id() }
+        Self { jobs: jobs.max(1), run_id: new_run_id(), bindings: Vec::new(), allow_destructive: false }
     }
 }
+
+pub use bind::is_destructive;
 
 /// `conform-` and six random lowercase characters: short enough for every service's name limits,
 /// recognisable for `sweep`.
@@ -64,6 +71,8 @@ struct Shared {
     ledger: Ledger,
     cancel: CancellationToken,
     run_id: String,
+    bindings: Vec<(String, String)>,
+    allow_destructive: bool,
     leaks: Mutex<Vec<String>>,
 }
 
@@ -83,6 +92,8 @@ pub async fn run(
         ledger: Ledger::default(),
         cancel,
         run_id: options.run_id.clone(),
+        bindings: options.bindings.clone(),
+        allow_destructive: options.allow_destructive,
         leaks: Mutex::default(),
     });
     let tasks = specs.into_iter().enumerate().map(|(seq, spec)| {
@@ -135,6 +146,7 @@ struct SpecContext<'a> {
     step_span: Span,
     /// The step's current `repeat` iteration.
     iteration: u32,
+    bindings: &'a [(String, String)],
 }
 
 impl SpecContext<'_> {
@@ -144,7 +156,16 @@ impl SpecContext<'_> {
 
     async fn execute(&mut self, records: &mut Vec<StepRecord>) -> Result<(), Stop> {
         for resource in &self.spec.resources {
-            self.create(resource).await.map_err(|e| {
+            let bound = self.bindings.iter().find(|(name, _)| *name == resource.name).map(|(_, v)| v.clone());
+            let made = match bound {
+                Some(value) => self.bind(&resource.kind, &value).await.map(|attrs| {
+                    for (attr, v) in attrs {
+                        self.vars.insert(format!("{}.{attr}", resource.name), v);
+                    }
+                }),
+                None => self.create(resource).await,
+            };
+            made.map_err(|e| {
                 Stop::error(format!("creating resource `{}`: {e}", resource.name), Some(call::location(&self.spec.file, resource.span)))
             })?;
         }
@@ -196,6 +217,9 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
     if shared.cancel.is_cancelled() {
         return SpecResult::not_run(&spec, Status::Skipped, "run interrupted before this spec started");
     }
+    if let Some(why) = bind::refusal(&spec, &shared.bindings).filter(|_| !shared.allow_destructive) {
+        return SpecResult::not_run(&spec, Status::Skipped, why);
+    }
     let prefix = format!("{}-{seq}", shared.run_id);
     let vars: Vars = [
         ("prefix".to_string(), Value::from(prefix.clone())),
@@ -214,6 +238,7 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         vars,
         step_span: Span::default(),
         iteration: 0,
+        bindings: &shared.bindings,
     };
     let started = Instant::now();
     let limit = ctx.scaled(spec.timeout.unwrap_or(DEFAULT_SPEC_TIMEOUT));

@@ -50,7 +50,20 @@ const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
 const SLOW_DOWN: [&str; 4] =
     ["LimitExceededException", "ThrottlingException", "ProvisionedThroughputExceededException", "RequestThrottled"];
 
+/// The tag every created queue, stream and table carries: `conform:run = <run id>`.
+pub const RUN_TAG: &str = "conform:run";
+
+/// Targets known to accept tags on CreateQueue, CreateStream and CreateTable (moto takes and
+/// ignores Kinesis's); other emulators may reject the parameter, so they get none.
+const TAGGED_TARGETS: [&str; 2] = ["aws", "moto"];
+
 impl SpecContext<'_> {
+    /// The run id to tag created resources with, on targets that accept tags.
+    fn run_tag(&self) -> Option<&str> {
+        let run_id = self.prefix.rsplit_once('-').map_or(self.prefix.as_str(), |(run, _)| run);
+        TAGGED_TARGETS.contains(&self.target.name.as_str()).then_some(run_id)
+    }
+
     /// Registers the deletion of whatever a successful call created.
     pub(super) fn register_created(&self, service: &'static Service, action: &str, request: &Value, response: &Value) {
         let Some(creator) = CREATORS.iter().find(|c| c.service == service && c.create == action) else { return };
@@ -63,6 +76,11 @@ impl SpecContext<'_> {
                 request: delete,
             });
         }
+    }
+
+    /// A read of an existing resource (for bindings): a failure is a setup problem.
+    pub(super) async fn read(&self, service: &'static Service, action: &str, request: Value) -> Result<Value, String> {
+        self.setup_call(service, action, request).await
     }
 
     /// A call whose failure is a setup problem (the spec's verdict cannot depend on it).
@@ -113,7 +131,11 @@ impl SpecContext<'_> {
             let policy = json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive.max_receive_count });
             attributes.insert("RedrivePolicy".into(), policy.to_string().into());
         }
-        let created = self.setup_call(&SQS, "CreateQueue", json!({ "QueueName": name, "Attributes": attributes })).await?;
+        let mut request = json!({ "QueueName": name, "Attributes": attributes });
+        if let Some(run) = self.run_tag() {
+            request["tags"] = json!({ RUN_TAG: run });
+        }
+        let created = self.setup_call(&SQS, "CreateQueue", request).await?;
         let url = created.get("QueueUrl").cloned().ok_or("CreateQueue returned no QueueUrl")?;
         let attrs = self
             .setup_call(&SQS, "GetQueueAttributes", json!({ "QueueUrl": url, "AttributeNames": ["QueueArn"] }))
@@ -123,7 +145,11 @@ impl SpecContext<'_> {
     }
 
     async fn create_stream(&self, name: String, def: &StreamDef) -> Result<Vec<(&'static str, Value)>, String> {
-        self.setup_call(&KINESIS, "CreateStream", json!({ "StreamName": name, "ShardCount": def.shards })).await?;
+        let mut request = json!({ "StreamName": name, "ShardCount": def.shards });
+        if let Some(run) = self.run_tag() {
+            request["Tags"] = json!({ RUN_TAG: run });
+        }
+        self.setup_call(&KINESIS, "CreateStream", request).await?;
         let summary = self
             .until_active(&KINESIS, "DescribeStreamSummary", json!({ "StreamName": name }), "/StreamDescriptionSummary/StreamStatus")
             .await?;
@@ -146,6 +172,9 @@ impl SpecContext<'_> {
             "AttributeDefinitions": definitions,
             "BillingMode": "PAY_PER_REQUEST",
         });
+        if let Some(run) = self.run_tag() {
+            request["Tags"] = json!([{ "Key": RUN_TAG, "Value": run }]);
+        }
         if let Some(view) = &def.stream {
             request["StreamSpecification"] = json!({ "StreamEnabled": true, "StreamViewType": view });
         }

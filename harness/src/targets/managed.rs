@@ -122,7 +122,7 @@ impl Plan {
         for name in choice.split('+').map(str::trim) {
             let profile = profile(name).ok_or_else(|| {
                 TargetError::Config(format!(
-                    "unknown target `{name}`{}: use {}, endpoint, or emulators joined with + (e.g. kinesalite+dynalite)",
+                    "unknown target `{name}`{}: use {}, endpoint, localstack (alone), or emulators joined with + (e.g. kinesalite+dynalite)",
                     if name == choice { String::new() } else { format!(" in `{choice}`") },
                     install::names().join(", ")
                 ))

@@ -1,8 +1,10 @@
 //! Targets: where specs run. A target maps each service to an endpoint, declares what it can do
 //! (capabilities) and how slow it is (timing), and owns any process started for it.
 
+pub mod aws;
 mod endpoint;
 pub mod install;
+pub mod localstack;
 pub mod managed;
 mod process;
 
@@ -61,6 +63,10 @@ pub enum TargetChoice {
     Managed { members: Vec<&'static str> },
     /// Already-running endpoints: one URL for every service, or one per service.
     Endpoint { name: String, urls: BTreeMap<String, String> },
+    /// Real AWS: endpoints from the region, credentials from the default chain.
+    Aws,
+    /// LocalStack in a container started through testcontainers (needs a Docker engine).
+    LocalStack,
 }
 
 impl TargetChoice {
@@ -78,6 +84,8 @@ impl TargetChoice {
             Self::Moto => "moto".into(),
             Self::Managed { members } => members.join("+"),
             Self::Endpoint { name, .. } => name.clone(),
+            Self::Aws => "aws".into(),
+            Self::LocalStack => "localstack".into(),
         }
     }
 }
@@ -99,6 +107,8 @@ pub async fn start(choice: &TargetChoice, region: &str) -> Result<Target, Target
         TargetChoice::Moto => managed::start("moto", region).await,
         TargetChoice::Managed { .. } => managed::start(&choice.name(), region).await,
         TargetChoice::Endpoint { name, urls } => endpoint::build(name, urls, region),
+        TargetChoice::Aws => aws::start(region).await,
+        TargetChoice::LocalStack => localstack::start(region).await,
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use tokio::process::{Child, Command};
 
 use super::TargetError;
@@ -12,8 +13,16 @@ use super::TargetError;
 pub struct ManagedProcess {
     pub what: String,
     pub port: u16,
-    child: Child,
+    child: Handle,
     pub log: PathBuf,
+}
+
+/// What runs behind the port: a child process, or a container (LocalStack through testcontainers).
+enum Handle {
+    Child(Child),
+    /// The host the container's port is published on, and what stops it. Dropping the closure
+    /// drops the container, which testcontainers removes too.
+    Container { host: String, stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync> },
 }
 
 /// A port nothing listens on right now. Another process could take it before the emulator binds
@@ -41,11 +50,24 @@ impl ManagedProcess {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| fail(format!("cannot run {program}: {e}")))?;
-        Ok(Self { what: what.to_owned(), port, child, log })
+        Ok(Self { what: what.to_owned(), port, child: Handle::Child(child), log })
+    }
+
+    /// A container already started and answering on `host:port`; `stop` removes it.
+    pub fn container(
+        what: &str,
+        host: String,
+        port: u16,
+        stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>,
+    ) -> Self {
+        Self { what: what.to_owned(), port, child: Handle::Container { host, stop }, log: PathBuf::new() }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match &self.child {
+            Handle::Child(_) => format!("http://127.0.0.1:{}", self.port),
+            Handle::Container { host, .. } => format!("http://{host}:{}", self.port),
+        }
     }
 
     /// Waits until the port answers HTTP, or the process exits, or `timeout` passes.
@@ -53,8 +75,10 @@ impl ManagedProcess {
         let started = Instant::now();
         let client = reqwest::Client::new();
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(self.failure(format!("exited with {status} before answering")));
+            if let Handle::Child(child) = &mut self.child {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(self.failure(format!("exited with {status} before answering")));
+                }
             }
             if client.get(self.url()).timeout(Duration::from_secs(1)).send().await.is_ok() {
                 return Ok(());
@@ -74,8 +98,13 @@ impl ManagedProcess {
     }
 
     /// Stops the process and waits for it to exit.
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+    pub async fn stop(self) {
+        match self.child {
+            Handle::Child(mut child) => {
+                let _ = child.start_kill();
+                let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+            }
+            Handle::Container { stop, .. } => stop().await,
+        }
     }
 }

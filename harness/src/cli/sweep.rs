@@ -1,0 +1,289 @@
+//! `conform sweep`: deletes what runs left behind (a killed run, an abandoned teardown). Only
+//! resources named `conform-…` and older than `--older-than` are touched; anything already gone
+//! counts as deleted, so sweeping twice is harmless.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::aws::{check_account, confirm, GuardArgs};
+use super::{exit, TargetArgs};
+use crate::services::{Service, DYNAMODB, KINESIS, SQS};
+use crate::targets::{self, aws, Target, TargetChoice, TargetError};
+use crate::wire::WireClient;
+
+/// Every resource conform creates is named with this prefix.
+pub const PREFIX: &str = "conform-";
+
+#[derive(Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Only delete resources created at least this long ago (`2h`, `30m`, `0s`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    older_than: Duration,
+    /// List what would be deleted without deleting it.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    guard: GuardArgs,
+}
+
+/// A leftover: what it is, how old, and how to delete it.
+struct Found {
+    label: String,
+    age: Duration,
+    service: &'static Service,
+    action: &'static str,
+    request: Value,
+}
+
+/// Errors that mean the resource is already gone.
+const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
+/// Errors that mean "not yet" (a table or stream still being created or updated).
+const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
+
+/// Whether a resource named `name`, created `age` ago, is swept.
+pub fn should_sweep(name: &str, age: Duration, older_than: Duration) -> bool {
+    name.starts_with(PREFIX) && age >= older_than
+}
+
+pub fn sweep(args: SweepArgs) -> u8 {
+    let choice = match args.target.choice() {
+        Ok(choice) => choice,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+    runtime.block_on(async move {
+        let region = &args.target.region;
+        let target = if choice == TargetChoice::Aws {
+            let config = aws::sdk_config(region).await;
+            match check_account(&config, &args.guard).await {
+                Ok(account) => eprintln!("sweeping AWS account {account} ({region})"),
+                Err(refused) => {
+                    eprintln!("error: {}", refused.0);
+                    return exit::TARGET;
+                }
+            }
+            aws::target(&config, region)
+        } else {
+            targets::start(&choice, region).await
+        };
+        let target = match target {
+            Ok(target) => target,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return if matches!(e, TargetError::Config(_)) { exit::BAD_INPUT } else { exit::TARGET };
+            }
+        };
+        let client = WireClient::default();
+        let code = match find(&target, &client, args.older_than).await {
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::TARGET
+            }
+            Ok(found) if found.is_empty() => {
+                eprintln!("nothing to sweep on {}: no conform- resource older than {}", target.name, humantime::format_duration(args.older_than));
+                exit::OK
+            }
+            Ok(found) => {
+                for f in &found {
+                    println!("{} {} (age {})", if args.dry_run { "would delete" } else { "found" }, f.label, humantime::format_duration(round(f.age)));
+                }
+                if args.dry_run {
+                    exit::OK
+                } else if choice == TargetChoice::Aws && confirm(&format!("delete these {} resource(s)?", found.len()), &args.guard).map_err(|r| eprintln!("error: {}", r.0)).is_err() {
+                    exit::TARGET
+                } else {
+                    delete_all(&target, &client, &found).await
+                }
+            }
+        };
+        target.shutdown().await;
+        code
+    })
+}
+
+fn round(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs())
+}
+
+async fn delete_all(target: &Target, client: &WireClient, found: &[Found]) -> u8 {
+    let mut failed = 0;
+    for f in found {
+        match delete(target, client, f).await {
+            Ok(()) => println!("deleted {}", f.label),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: could not delete {}: {e}", f.label);
+            }
+        }
+    }
+    eprintln!("swept {} of {} resource(s) on {}", found.len() - failed, found.len(), target.name);
+    if failed == 0 { exit::OK } else { exit::UNEXPLAINED }
+}
+
+async fn delete(target: &Target, client: &WireClient, f: &Found) -> Result<(), String> {
+    let endpoint = target.endpoint(f.service.name).ok_or("no endpoint")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
+    loop {
+        let response = client.call(f.service, endpoint, f.action, &f.request).await.map_err(|e| e.to_string())?;
+        match &response.error {
+            None => return Ok(()),
+            Some(e) if is_gone(e) => return Ok(()),
+            Some(e) if BUSY.contains(&e.code.as_str()) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Some(e) => return Err(format!("{} {}", e.code, e.message.clone().unwrap_or_default())),
+        }
+    }
+}
+
+fn is_gone(e: &crate::wire::WireError) -> bool {
+    GONE.iter().any(|g| e.code == *g || e.query_code.as_deref().is_some_and(|q| q.ends_with(g)))
+}
+
+/// One call; a service error is an `Err`, except "gone", which is `Ok(None)`.
+async fn call(target: &Target, client: &WireClient, service: &Service, action: &str, request: Value) -> Result<Option<Value>, String> {
+    let endpoint = target.endpoint(service.name).ok_or_else(|| format!("no {} endpoint", service.name))?;
+    let response = client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+    match response.error {
+        None => Ok(Some(response.body)),
+        Some(e) if is_gone(&e) => Ok(None),
+        Some(e) => Err(format!("{}.{action}: {} {}", service.name, e.code, e.message.unwrap_or_default())),
+    }
+}
+
+/// Epoch seconds as JSON: a number, or a numeric string (SQS attributes).
+fn epoch(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn age_of(created: f64) -> Duration {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+    Duration::from_secs_f64((now - created).max(0.0))
+}
+
+/// Lists every conform- resource older than `older_than` on the target's services.
+async fn find(target: &Target, client: &WireClient, older_than: Duration) -> Result<Vec<Found>, String> {
+    let mut found = Vec::new();
+    if target.endpoint(SQS.name).is_some() {
+        let mut next: Option<Value> = None;
+        loop {
+            let mut request = json!({ "QueueNamePrefix": PREFIX, "MaxResults": 1000 });
+            if let Some(token) = next.take() {
+                request["NextToken"] = token;
+            }
+            let Some(page) = call(target, client, &SQS, "ListQueues", request).await? else { break };
+            for url in page.get("QueueUrls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                let name = url.rsplit('/').next().unwrap_or(url);
+                let attrs = json!({ "QueueUrl": url, "AttributeNames": ["CreatedTimestamp"] });
+                let Some(attrs) = call(target, client, &SQS, "GetQueueAttributes", attrs).await? else { continue };
+                let Some(created) = epoch(attrs.pointer("/Attributes/CreatedTimestamp")) else {
+                    eprintln!("warning: skipping sqs queue {name}: no CreatedTimestamp");
+                    continue;
+                };
+                let age = age_of(created);
+                if should_sweep(name, age, older_than) {
+                    let request = json!({ "QueueUrl": url });
+                    found.push(Found { label: format!("sqs queue {name}"), age, service: &SQS, action: "DeleteQueue", request });
+                }
+            }
+            match page.get("NextToken") {
+                Some(token) if token.is_string() => next = Some(token.clone()),
+                _ => break,
+            }
+        }
+    }
+    if target.endpoint(KINESIS.name).is_some() {
+        let mut start: Option<String> = None;
+        loop {
+            let mut request = json!({});
+            if let Some(name) = start.take() {
+                request["ExclusiveStartStreamName"] = name.into();
+            }
+            let Some(page) = call(target, client, &KINESIS, "ListStreams", request).await? else { break };
+            let names: Vec<String> =
+                page.get("StreamNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+            for name in names.iter().filter(|n| n.starts_with(PREFIX)) {
+                let summary = json!({ "StreamName": name });
+                let Some(summary) = call(target, client, &KINESIS, "DescribeStreamSummary", summary).await? else { continue };
+                let Some(created) = epoch(summary.pointer("/StreamDescriptionSummary/StreamCreationTimestamp")) else {
+                    eprintln!("warning: skipping kinesis stream {name}: no StreamCreationTimestamp");
+                    continue;
+                };
+                let age = age_of(created);
+                if should_sweep(name, age, older_than) {
+                    let request = json!({ "StreamName": name, "EnforceConsumerDeletion": true });
+                    found.push(Found { label: format!("kinesis stream {name}"), age, service: &KINESIS, action: "DeleteStream", request });
+                }
+            }
+            if page.get("HasMoreStreams").and_then(Value::as_bool) == Some(true) && !names.is_empty() {
+                start = names.last().cloned();
+            } else {
+                break;
+            }
+        }
+    }
+    if target.endpoint(DYNAMODB.name).is_some() {
+        let mut start: Option<Value> = None;
+        loop {
+            let mut request = json!({});
+            if let Some(name) = start.take() {
+                request["ExclusiveStartTableName"] = name;
+            }
+            let Some(page) = call(target, client, &DYNAMODB, "ListTables", request).await? else { break };
+            for name in page.get("TableNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                if !name.starts_with(PREFIX) {
+                    continue;
+                }
+                let Some(table) = call(target, client, &DYNAMODB, "DescribeTable", json!({ "TableName": name })).await? else { continue };
+                let Some(created) = epoch(table.pointer("/Table/CreationDateTime")) else {
+                    eprintln!("warning: skipping dynamodb table {name}: no CreationDateTime");
+                    continue;
+                };
+                let age = age_of(created);
+                if should_sweep(name, age, older_than) {
+                    let request = json!({ "TableName": name });
+                    found.push(Found { label: format!("dynamodb table {name}"), age, service: &DYNAMODB, action: "DeleteTable", request });
+                }
+            }
+            match page.get("LastEvaluatedTableName") {
+                Some(name) if name.is_string() => start = Some(name.clone()),
+                _ => break,
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_prefixed_and_old_enough_resources_are_swept() {
+        let hour = Duration::from_secs(3600);
+        assert!(should_sweep("conform-abc123-1-q", 3 * hour, 2 * hour));
+        assert!(!should_sweep("conform-abc123-1-q", hour, 2 * hour));
+        assert!(!should_sweep("keep-me", 3 * hour, 2 * hour));
+        assert!(!should_sweep("my-conform-q", 3 * hour, Duration::ZERO));
+        assert!(should_sweep("conform-x", Duration::ZERO, Duration::ZERO));
+    }
+
+    #[test]
+    fn creation_times_read_as_numbers_or_strings() {
+        assert_eq!(epoch(Some(&json!(1700000000.5))), Some(1700000000.5));
+        assert_eq!(epoch(Some(&json!("1700000000"))), Some(1700000000.0));
+        assert_eq!(epoch(Some(&json!(null))), None);
+        assert_eq!(epoch(None), None);
+    }
+}
