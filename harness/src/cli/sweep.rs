@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::aws::{check_account, confirm, GuardArgs};
 use super::{exit, TargetArgs};
+use crate::engine::{self, Deletion};
 use crate::services::{Service, DYNAMODB, KINESIS, SQS};
 use crate::targets::{self, aws, Target, TargetChoice, TargetError};
 use crate::wire::WireClient;
@@ -38,11 +39,6 @@ struct Found {
     action: &'static str,
     request: Value,
 }
-
-/// Errors that mean the resource is already gone.
-const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
-/// Errors that mean "not yet" (a table or stream still being created or updated).
-const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
 
 /// Whether a resource named `name`, created `age` ago, is swept.
 pub fn should_sweep(name: &str, age: Duration, older_than: Duration) -> bool {
@@ -127,24 +123,10 @@ async fn delete_all(target: &Target, client: &WireClient, found: &[Found]) -> u8
     if failed == 0 { exit::OK } else { exit::UNEXPLAINED }
 }
 
+/// Deleting is the engine's teardown, so "already gone" and "busy" mean the same here as there.
 async fn delete(target: &Target, client: &WireClient, f: &Found) -> Result<(), String> {
-    let endpoint = target.endpoint(f.service.name).ok_or("no endpoint")?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
-    loop {
-        let response = client.call(f.service, endpoint, f.action, &f.request).await.map_err(|e| e.to_string())?;
-        match &response.error {
-            None => return Ok(()),
-            Some(e) if is_gone(e) => return Ok(()),
-            Some(e) if BUSY.contains(&e.code.as_str()) && tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Some(e) => return Err(format!("{} {}", e.code, e.message.clone().unwrap_or_default())),
-        }
-    }
-}
-
-fn is_gone(e: &crate::wire::WireError) -> bool {
-    GONE.iter().any(|g| e.code == *g || e.query_code.as_deref().is_some_and(|q| q.ends_with(g)))
+    let deletion = Deletion { owner: String::new(), label: f.label.clone(), service: f.service, action: f.action, request: f.request.clone() };
+    engine::delete(target, client, &deletion).await
 }
 
 /// One call; a service error is an `Err`, except "gone", which is `Ok(None)`.
@@ -153,7 +135,7 @@ async fn call(target: &Target, client: &WireClient, service: &Service, action: &
     let response = client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
     match response.error {
         None => Ok(Some(response.body)),
-        Some(e) if is_gone(&e) => Ok(None),
+        Some(e) if engine::is_gone(&e) => Ok(None),
         Some(e) => Err(format!("{}.{action}: {} {}", service.name, e.code, e.message.unwrap_or_default())),
     }
 }

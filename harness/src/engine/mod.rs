@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use ledger::{Deletion, Ledger};
+pub use resources::{delete, is_gone};
 
 use crate::report::{SpecResult, Status, StepRecord};
 use crate::spec::source::Span;

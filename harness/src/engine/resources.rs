@@ -208,6 +208,11 @@ impl SpecContext<'_> {
     }
 }
 
+/// Whether an error says the resource is already gone (so deleting it is done).
+pub fn is_gone(e: &crate::wire::WireError) -> bool {
+    GONE.iter().any(|g| e.code == *g || e.query_code.as_deref().is_some_and(|q| q.ends_with(g)))
+}
+
 /// Deletes one resource, waiting out "busy" answers. Returns an error only when it may have leaked.
 pub async fn delete(
     target: &crate::targets::Target,
@@ -222,7 +227,7 @@ pub async fn delete(
         let retry = match &outcome {
             Ok(r) => match &r.error {
                 None => return Ok(()),
-                Some(e) if GONE.iter().any(|g| e.code == *g || e.query_code.as_deref().is_some_and(|q| q.ends_with(g))) => return Ok(()),
+                Some(e) if is_gone(e) => return Ok(()),
                 Some(e) if BUSY.contains(&e.code.as_str()) => true,
                 Some(e) => return Err(format!("{}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
             },
