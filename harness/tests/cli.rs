@@ -44,3 +44,30 @@ fn bad_flags_are_bad_input() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown service `sns`"), "{stderr}");
 }
+
+#[test]
+fn a_target_named_in_the_config_file_runs_under_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("conform.toml");
+    std::fs::write(&config, "[targets.team-kinesis]\nuse = \"kinesalite\"\ntiming-scale = 2.0\n").unwrap();
+    let reports = dir.path().join("reports");
+    let (code, _, stderr) = conform(&[
+        "run",
+        "specs/kinesis/ordering/per-partition-key.yaml",
+        "--target",
+        "team-kinesis",
+        "--config",
+        config.to_str().unwrap(),
+        "--reports",
+        reports.to_str().unwrap(),
+        "--no-snapshots",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("team-kinesis 3.3.3: 1 specs"), "{stderr}");
+    assert!(reports.join("team-kinesis/results.json").exists());
+
+    std::fs::write(&config, "[targets.broken]\nuse = \"kinesalite\"\nendpoint = \"http://x\"\n").unwrap();
+    let (code, _, stderr) = conform(&["run", "--target", "broken", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("[targets.broken]: give either `use`"), "{stderr}");
+}

@@ -163,6 +163,7 @@ steps:
             endpoints,
             name: None,
             region: "eu-west-1".into(),
+            config: "no-such-conform.toml".into(),
         };
         assert_eq!(args(vec![]).choice(), Ok(TargetChoice::Aws));
         assert_eq!(TargetChoice::Aws.name(), "aws");

@@ -95,8 +95,11 @@ enum TargetsCommand {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Show the targets and whether they are installed.
-    List,
+    /// Show the targets, whether they are installed, and the ones named in the configuration file.
+    List {
+        #[arg(long, default_value = "conform.toml")]
+        config: PathBuf,
+    },
 }
 
 /// Which specs: paths, tags and an id filter.
@@ -120,9 +123,12 @@ pub struct TargetArgs {
     /// conform), several joined with `+` (`kinesalite+dynalite`: each service from the first that
     /// serves it), `localstack` (a container started through testcontainers; needs a Docker
     /// engine), `aws` (real AWS: allowlisted accounts only, see --allow-account), or `endpoint`
-    /// (already running; see --endpoint).
+    /// (already running; see --endpoint), or a target named in the configuration file.
     #[arg(long, short)]
     pub target: Option<String>,
+    /// Named targets (`[targets.NAME]`: `use`, `endpoint(s)`, `region`, `timing-scale`, `capabilities`).
+    #[arg(long, default_value = "conform.toml")]
+    pub config: PathBuf,
     /// Endpoint URL for every service, or SERVICE=URL for one (repeatable). Implies --target endpoint.
     #[arg(long = "endpoint")]
     pub endpoints: Vec<String>,
@@ -135,6 +141,15 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     pub fn choice(&self) -> Result<TargetChoice, String> {
+        if let Some(name) = self.target.as_deref() {
+            let config = targets::config::Config::load(&self.config).map_err(|e| e.to_string())?;
+            if let Some(configured) = config.choice(name).map_err(|e| e.to_string())? {
+                if !self.endpoints.is_empty() || self.name.is_some() {
+                    return Err(format!("`{name}` is defined in {}; --endpoint and --name don't apply to it", self.config.display()));
+                }
+                return Ok(TargetChoice::Configured(Box::new(configured)));
+            }
+        }
         match (self.target.as_deref(), self.endpoints.is_empty()) {
             (None, true) => Ok(TargetChoice::Moto),
             (None | Some("endpoint"), _) => {
@@ -166,7 +181,7 @@ pub fn main() -> ExitCode {
         Command::List(selection) => list(&selection),
         Command::Check(selection) => check(&selection),
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
-        Command::Targets(TargetsCommand::List) => list_targets(),
+        Command::Targets(TargetsCommand::List { config }) => list_targets(&config),
         Command::Diff { left, right, reports } => diff(&reports, &left, &right),
         Command::Matrix { reports } => match crate::report::matrix::write_all(&reports) {
             Ok(0) => {
@@ -372,7 +387,7 @@ fn install_targets(names: &[String]) -> u8 {
     exit::OK
 }
 
-fn list_targets() -> u8 {
+fn list_targets(config: &std::path::Path) -> u8 {
     println!("{:<13} {:<8} {:<37} {:<10} where", "target", "version", "services", "status");
     for profile in &targets::managed::PROFILES {
         let emulator = profile.emulator;
@@ -399,6 +414,26 @@ fn list_targets() -> u8 {
         targets::localstack::TAG
     );
     println!("{:<13} {:<8} {:<37} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
+    match targets::config::Config::load(config) {
+        Ok(c) if !c.targets.is_empty() => {
+            println!("\nnamed in {}:", config.display());
+            for name in c.targets.keys() {
+                match c.choice(name) {
+                    Ok(Some(configured)) => match &configured.inner {
+                        TargetChoice::Endpoint { urls, .. } => {
+                            let urls: Vec<String> = urls.iter().map(|(s, u)| if s == "*" { u.clone() } else { format!("{s}={u}") }).collect();
+                            println!("  {name:<22} endpoint {}", urls.join(" "))
+                        }
+                        other => println!("  {name:<22} {}", other.name()),
+                    },
+                    Ok(None) => {}
+                    Err(e) => println!("  {name:<22} invalid: {e}"),
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: {e}"),
+    }
     println!("\ncombine emulators with +, e.g. --target kinesalite+dynalite+moto: each service from the first that serves it");
     exit::OK
 }
@@ -413,6 +448,7 @@ mod tests {
             endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
             name: name.map(str::to_owned),
             region: targets::DEFAULT_REGION.into(),
+            config: "no-such-conform.toml".into(),
         }
         .choice()
     }

@@ -2,6 +2,7 @@
 //! (capabilities) and how slow it is (timing), and owns any process started for it.
 
 pub mod aws;
+pub mod config;
 mod endpoint;
 pub mod install;
 pub mod localstack;
@@ -67,6 +68,8 @@ pub enum TargetChoice {
     Aws,
     /// LocalStack in a container started through testcontainers (needs a Docker engine).
     LocalStack,
+    /// A target named in `conform.toml`.
+    Configured(Box<config::Configured>),
 }
 
 impl TargetChoice {
@@ -86,6 +89,7 @@ impl TargetChoice {
             Self::Endpoint { name, .. } => name.clone(),
             Self::Aws => "aws".into(),
             Self::LocalStack => "localstack".into(),
+            Self::Configured(c) => c.name.clone(),
         }
     }
 }
@@ -109,6 +113,11 @@ pub async fn start(choice: &TargetChoice, region: &str) -> Result<Target, Target
         TargetChoice::Endpoint { name, urls } => endpoint::build(name, urls, region),
         TargetChoice::Aws => aws::start(region).await,
         TargetChoice::LocalStack => localstack::start(region).await,
+        TargetChoice::Configured(configured) => {
+            let mut target = Box::pin(start(&configured.inner, configured.region(region))).await?;
+            configured.apply(&mut target);
+            Ok(target)
+        }
     }
 }
 
