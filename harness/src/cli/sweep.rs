@@ -154,93 +154,103 @@ fn age_of(created: f64) -> Duration {
     Duration::from_secs_f64((now - created).max(0.0))
 }
 
+/// How a list call pages: a continuation token echoed back under another key (SQS, DynamoDB), or
+/// the last name listed, sent while the response says there are more (Kinesis).
+enum Paging {
+    Token { response: &'static str, request: &'static str },
+    LastItem { request: &'static str, more: &'static str },
+}
+
+/// What sweep needs to know about one kind of resource.
+struct Kind {
+    service: &'static Service,
+    label: &'static str,
+    /// The list call and its first request.
+    list: (&'static str, fn() -> Value),
+    /// Pointer to the listed items (queue URLs, stream or table names) in a page.
+    items: &'static str,
+    paging: Paging,
+    /// The describe call for an item, and where its creation time (epoch seconds) is.
+    describe: (&'static str, fn(&str) -> Value),
+    created: &'static str,
+    /// The delete call for an item.
+    delete: (&'static str, fn(&str) -> Value),
+}
+
+const KINDS: [Kind; 3] = [
+    Kind {
+        service: &SQS,
+        label: "sqs queue",
+        list: ("ListQueues", || json!({ "QueueNamePrefix": PREFIX, "MaxResults": 1000 })),
+        items: "/QueueUrls",
+        paging: Paging::Token { response: "NextToken", request: "NextToken" },
+        describe: ("GetQueueAttributes", |url| json!({ "QueueUrl": url, "AttributeNames": ["CreatedTimestamp"] })),
+        created: "/Attributes/CreatedTimestamp",
+        delete: ("DeleteQueue", |url| json!({ "QueueUrl": url })),
+    },
+    Kind {
+        service: &KINESIS,
+        label: "kinesis stream",
+        list: ("ListStreams", || json!({})),
+        items: "/StreamNames",
+        paging: Paging::LastItem { request: "ExclusiveStartStreamName", more: "HasMoreStreams" },
+        describe: ("DescribeStreamSummary", |name| json!({ "StreamName": name })),
+        created: "/StreamDescriptionSummary/StreamCreationTimestamp",
+        delete: ("DeleteStream", |name| json!({ "StreamName": name, "EnforceConsumerDeletion": true })),
+    },
+    Kind {
+        service: &DYNAMODB,
+        label: "dynamodb table",
+        list: ("ListTables", || json!({})),
+        items: "/TableNames",
+        paging: Paging::Token { response: "LastEvaluatedTableName", request: "ExclusiveStartTableName" },
+        describe: ("DescribeTable", |name| json!({ "TableName": name })),
+        created: "/Table/CreationDateTime",
+        delete: ("DeleteTable", |name| json!({ "TableName": name })),
+    },
+];
+
 /// Lists every conform- resource older than `older_than` on the target's services.
 async fn find(target: &Target, client: &WireClient, older_than: Duration) -> Result<Vec<Found>, String> {
     let mut found = Vec::new();
-    if target.endpoint(SQS.name).is_some() {
-        let mut next: Option<Value> = None;
+    for kind in KINDS.iter().filter(|k| target.endpoint(k.service.name).is_some()) {
+        let mut continuation: Option<(&str, Value)> = None;
         loop {
-            let mut request = json!({ "QueueNamePrefix": PREFIX, "MaxResults": 1000 });
-            if let Some(token) = next.take() {
-                request["NextToken"] = token;
+            let (list_action, first_request) = kind.list;
+            let mut request = first_request();
+            if let Some((key, value)) = continuation.take() {
+                request[key] = value;
             }
-            let Some(page) = call(target, client, &SQS, "ListQueues", request).await? else { break };
-            for url in page.get("QueueUrls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-                let name = url.rsplit('/').next().unwrap_or(url);
-                let attrs = json!({ "QueueUrl": url, "AttributeNames": ["CreatedTimestamp"] });
-                let Some(attrs) = call(target, client, &SQS, "GetQueueAttributes", attrs).await? else { continue };
-                let Some(created) = epoch(attrs.pointer("/Attributes/CreatedTimestamp")) else {
-                    eprintln!("warning: skipping sqs queue {name}: no CreatedTimestamp");
-                    continue;
-                };
-                let age = age_of(created);
-                if should_sweep(name, age, older_than) {
-                    let request = json!({ "QueueUrl": url });
-                    found.push(Found { label: format!("sqs queue {name}"), age, service: &SQS, action: "DeleteQueue", request });
-                }
-            }
-            match page.get("NextToken") {
-                Some(token) if token.is_string() => next = Some(token.clone()),
-                _ => break,
-            }
-        }
-    }
-    if target.endpoint(KINESIS.name).is_some() {
-        let mut start: Option<String> = None;
-        loop {
-            let mut request = json!({});
-            if let Some(name) = start.take() {
-                request["ExclusiveStartStreamName"] = name.into();
-            }
-            let Some(page) = call(target, client, &KINESIS, "ListStreams", request).await? else { break };
-            let names: Vec<String> =
-                page.get("StreamNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-            for name in names.iter().filter(|n| n.starts_with(PREFIX)) {
-                let summary = json!({ "StreamName": name });
-                let Some(summary) = call(target, client, &KINESIS, "DescribeStreamSummary", summary).await? else { continue };
-                let Some(created) = epoch(summary.pointer("/StreamDescriptionSummary/StreamCreationTimestamp")) else {
-                    eprintln!("warning: skipping kinesis stream {name}: no StreamCreationTimestamp");
-                    continue;
-                };
-                let age = age_of(created);
-                if should_sweep(name, age, older_than) {
-                    let request = json!({ "StreamName": name, "EnforceConsumerDeletion": true });
-                    found.push(Found { label: format!("kinesis stream {name}"), age, service: &KINESIS, action: "DeleteStream", request });
-                }
-            }
-            if page.get("HasMoreStreams").and_then(Value::as_bool) == Some(true) && !names.is_empty() {
-                start = names.last().cloned();
-            } else {
-                break;
-            }
-        }
-    }
-    if target.endpoint(DYNAMODB.name).is_some() {
-        let mut start: Option<Value> = None;
-        loop {
-            let mut request = json!({});
-            if let Some(name) = start.take() {
-                request["ExclusiveStartTableName"] = name;
-            }
-            let Some(page) = call(target, client, &DYNAMODB, "ListTables", request).await? else { break };
-            for name in page.get("TableNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            let Some(page) = call(target, client, kind.service, list_action, request).await? else { break };
+            let items: Vec<String> =
+                page.pointer(kind.items).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+            for item in &items {
+                // Queues are listed by URL; the name is its last segment.
+                let name = item.rsplit('/').next().unwrap_or(item);
                 if !name.starts_with(PREFIX) {
                     continue;
                 }
-                let Some(table) = call(target, client, &DYNAMODB, "DescribeTable", json!({ "TableName": name })).await? else { continue };
-                let Some(created) = epoch(table.pointer("/Table/CreationDateTime")) else {
-                    eprintln!("warning: skipping dynamodb table {name}: no CreationDateTime");
+                let (describe_action, describe) = kind.describe;
+                let Some(described) = call(target, client, kind.service, describe_action, describe(item)).await? else { continue };
+                let Some(created) = epoch(described.pointer(kind.created)) else {
+                    eprintln!("warning: skipping {} {name}: no creation time", kind.label);
                     continue;
                 };
                 let age = age_of(created);
                 if should_sweep(name, age, older_than) {
-                    let request = json!({ "TableName": name });
-                    found.push(Found { label: format!("dynamodb table {name}"), age, service: &DYNAMODB, action: "DeleteTable", request });
+                    let (action, request) = kind.delete;
+                    let request = request(item);
+                    found.push(Found { label: format!("{} {name}", kind.label), age, service: kind.service, action, request });
                 }
             }
-            match page.get("LastEvaluatedTableName") {
-                Some(name) if name.is_string() => start = Some(name.clone()),
-                _ => break,
+            continuation = match &kind.paging {
+                Paging::Token { response, request } => page.get(*response).filter(|t| t.is_string()).map(|t| (*request, t.clone())),
+                Paging::LastItem { request, more } => (page.get(*more).and_then(Value::as_bool) == Some(true))
+                    .then(|| items.last().map(|last| (*request, Value::from(last.clone()))))
+                    .flatten(),
+            };
+            if continuation.is_none() {
+                break;
             }
         }
     }
