@@ -1,11 +1,12 @@
 //! conform: runs declarative YAML specs of AWS service behaviour against AWS and emulators.
 //!
 //! Layers, each depending only on those below it:
-//! `cli` → `engine` → {`spec`, `targets`, `check`, `report`} → `services`.
+//! `cli` → `engine` → {`spec`, `targets`, `check`, `evidence`, `report`} → `services`.
 
 pub mod services;
 pub mod spec;
 pub mod check;
+pub mod evidence;
 pub mod wire;
 pub mod targets;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The `conform` command line.
 
 pub mod aws;
+mod evidence;
 mod run;
 mod sweep;
 
@@ -39,8 +40,10 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// List the specs that would run.
     List(Selection),
-    /// Validate specs without running anything.
+    /// Validate specs, and the recordings they cite, without running anything.
     Check(Selection),
+    /// Cross-check specs against the recorded-AWS corpus; writes reports/evidence.{md,json}.
+    Evidence(evidence::EvidenceArgs),
     /// Manage the emulators conform installs and starts itself.
     #[command(subcommand)]
     Targets(TargetsCommand),
@@ -180,6 +183,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::List(selection) => list(&selection),
         Command::Check(selection) => check(&selection),
+        Command::Evidence(args) => evidence::run(&args),
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
         Command::Targets(TargetsCommand::List { config }) => list_targets(&config),
         Command::Diff { left, right, reports } => diff(&reports, &left, &right),
@@ -266,8 +270,8 @@ fn list(selection: &Selection) -> u8 {
 }
 
 fn check(selection: &Selection) -> u8 {
-    match load(selection) {
-        Ok(specs) => {
+    match evidence::load_with_corpus(selection, std::path::Path::new(crate::evidence::corpus::DEFAULT_DIR)) {
+        Ok((specs, _)) => {
             println!("{} specs are valid", specs.len());
             exit::OK
         }

@@ -2,6 +2,7 @@
 
 pub mod coverage;
 pub mod diff;
+pub mod evidence;
 pub mod expectations;
 pub mod junit;
 pub mod matrix;

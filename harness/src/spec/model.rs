@@ -27,6 +27,8 @@ pub struct Spec {
     pub normalize: Vec<(Selector, String)>,
     pub resources: Vec<Resource>,
     pub steps: Vec<Step>,
+    /// Declared `evidence: documented-only`: no recording of AWS backs any step.
+    pub documented_only: bool,
     pub file: Arc<SourceFile>,
 }
 
@@ -164,6 +166,15 @@ pub struct Call {
     pub capture: Vec<Capture>,
     pub eventually: Option<Eventually>,
     pub snapshot: bool,
+    /// Recordings of AWS answering this call (ids into `fixtures/aws-recorded/`).
+    pub evidence: Vec<EvidenceRef>,
+}
+
+/// A cited recording id and where the spec cites it.
+#[derive(Debug, Clone)]
+pub struct EvidenceRef {
+    pub id: String,
+    pub span: Span,
 }
 
 /// A JSONPath and what the value(s) it selects must satisfy.

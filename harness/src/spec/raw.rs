@@ -45,6 +45,9 @@ pub struct RawSpec {
     pub resources: IndexMap<String, Spanned<RawResource>>,
     #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
+    /// `documented-only` when no recording of AWS backs any step (only its documentation does).
+    #[schemars(with = "Option<String>")]
+    pub evidence: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -155,6 +158,11 @@ pub struct RawStep {
     /// Run the step this many times with `${index}` = 0, 1, …
     #[schemars(with = "Option<u32>")]
     pub repeat: Option<Spanned<u32>>,
+    /// Ids of recordings in `fixtures/aws-recorded/` of AWS answering this same call; `conform
+    /// evidence` checks the step's assertions against them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub evidence: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

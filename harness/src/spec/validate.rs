@@ -150,6 +150,15 @@ impl Validator<'_> {
         let normalize = raw.normalize.as_ref().map(|n| self.normalize_rules(n)).unwrap_or_default();
         let resources = self.resources(raw.resources);
         let steps = raw.steps.into_iter().filter_map(|s| self.step(s)).collect();
+        let documented_only = match &raw.evidence {
+            None => false,
+            Some(e) if e.value == "documented-only" => true,
+            Some(e) => {
+                self.error(Pos::of(e), e.value.len(), "a spec's `evidence` can only be `documented-only`")
+                    .help("cite recordings on the steps they back: `evidence: [<recording id>]`");
+                false
+            }
+        };
         Spec {
             id,
             title: raw.title,
@@ -161,6 +170,7 @@ impl Validator<'_> {
             normalize,
             resources,
             steps,
+            documented_only,
             file: self.file.clone(),
         }
     }
@@ -302,6 +312,9 @@ impl Validator<'_> {
         if raw.repeat.is_some() {
             self.vars.insert("index".into());
         }
+        if let Some(e) = raw.evidence.first().filter(|_| raw.call.is_none()) {
+            self.error(Pos::of(e), e.value.len(), "`evidence` cites recordings of an AWS call, so it belongs on a `call` step");
+        }
         if let Some(workload) = raw.workload.take() {
             if raw.call.is_some() || raw.sleep.is_some() || raw.with.is_some() || raw.capture.is_some() || raw.eventually.is_some() {
                 self.error(pos, 1, "a `workload` step takes only `expect`");
@@ -397,7 +410,8 @@ impl Validator<'_> {
             }
             self.vars.insert(name);
         }
-        Some(Call { service, action, request, expect, expect_error, capture, eventually, snapshot: raw.snapshot })
+        let evidence = raw.evidence.iter().map(|e| EvidenceRef { id: e.value.clone(), span: self.span(Pos::of(e), e.value.len()) }).collect();
+        Some(Call { service, action, request, expect, expect_error, capture, eventually, snapshot: raw.snapshot, evidence })
     }
 
     fn action(&mut self, call: &Spanned<String>) -> Option<(&'static services::Service, String)> {
