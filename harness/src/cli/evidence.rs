@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{exit, load, print_spec_errors, Selection};
 use crate::evidence::{self, Corpus, Verdict};
+use crate::report::evidence::REFERENCE;
 use crate::spec::{Spec, SpecErrors};
 
 #[derive(Args)]
@@ -36,6 +37,10 @@ pub fn run(args: &EvidenceArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    if let Err(e) = write_reference(&args.reports, &results, &specs, &corpus) {
+        eprintln!("error: cannot write {}/{}: {e}", args.reports.display(), REFERENCE);
+        return exit::BAD_INPUT;
+    }
     for r in results.iter().filter(|r| r.verdict == Verdict::RecordedContradicts) {
         for c in &r.cited {
             for f in c.comparisons.iter().filter(|f| !f.agrees) {
@@ -50,6 +55,25 @@ pub fn run(args: &EvidenceArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// `reports/aws-recorded/`: a results.json for the matrix's reference column and a snapshot per spec
+/// with evidence, for `conform diff aws-recorded <target>`. Rewritten whole: a stale file would
+/// claim evidence that no longer exists.
+fn write_reference(reports: &Path, results: &[evidence::SpecEvidence], specs: &[Spec], corpus: &Corpus) -> std::io::Result<()> {
+    use crate::report::{evidence as report, snapshot};
+    let dir = reports.join(REFERENCE);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    report::reference_results(results, specs, corpus).save_merged(&dir.join("results.json"))?;
+    for r in results.iter().filter(|r| !r.cited.is_empty()) {
+        let body = serde_json::to_string_pretty(&report::reference_snapshot(r, corpus)).expect("serialisable");
+        let text = format!("---\nsource: {}\nexpression: {}\ninfo:\n  target: {REFERENCE}\n---\n{body}\n", r.file, r.id);
+        std::fs::write(dir.join(snapshot::file_name(&r.id)), text)?;
+    }
+    Ok(())
 }
 
 /// The selected specs and the corpus, with every cited id resolved: errors (exit 2) otherwise.

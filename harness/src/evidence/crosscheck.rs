@@ -52,7 +52,7 @@ pub struct Comparison {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CitedRecording {
-    /// The step, as `sqs.SendMessage` and its line.
+    /// The step as snapshots label it: its number and what it does (`2 sqs.SendMessage`).
     pub step: String,
     pub recording: String,
     pub comparisons: Vec<Comparison>,
@@ -100,14 +100,13 @@ pub fn crosscheck(specs: &[Spec], corpus: &Corpus) -> Vec<SpecEvidence> {
 
 fn judge_spec(spec: &Spec, corpus: &Corpus) -> SpecEvidence {
     let mut cited = Vec::new();
-    for step in &spec.steps {
+    for (index, step) in spec.steps.iter().enumerate() {
         let Action::Call(call) = &step.action else { continue };
-        let (line, _) = spec.file.line_col(step.span.offset);
         for cite in &call.evidence {
             let Some(recording) = corpus.get(&cite.id) else { continue };
             let (comparisons, weaker) = compare(call, recording);
             cited.push(CitedRecording {
-                step: format!("{}.{} (line {line})", call.service.name, call.action),
+                step: format!("{} {}", index + 1, step.describe()),
                 recording: cite.id.clone(),
                 comparisons,
                 weaker,

@@ -46,6 +46,41 @@ fn walk(path: String, left: Option<&Value>, right: Option<&Value>, out: &mut Vec
     }
 }
 
+/// A partial reference (`aws-recorded`: only the facts recordings hold, per cited step) against a
+/// target's snapshot: each reference exchange with the target's exchange of the same step, at the
+/// fields the reference holds. A snapshot placeholder in the reference (`<uuid:1>`) means a value
+/// was recorded but not kept, so any value there agrees.
+pub fn diff_reference(reference: &Value, target: &Value) -> Vec<Difference> {
+    let exchanges = |v: &Value| v["exchanges"].as_array().cloned().unwrap_or_default();
+    let target_exchanges = exchanges(target);
+    let mut out = Vec::new();
+    for r in exchanges(reference) {
+        let step = r["step"].as_str().unwrap_or_default();
+        let found = target_exchanges.iter().find(|t| t["step"] == r["step"]).map(|t| &t["response"]);
+        let path = format!("$['{step}'].response");
+        match found {
+            Some(t) => walk(path, Some(&r["response"]), project(&r["response"], Some(t)).as_ref(), &mut out),
+            None => out.push(Difference { path, left: Some(r["response"].clone()), right: None }),
+        }
+    }
+    out
+}
+
+fn project(reference: &Value, target: Option<&Value>) -> Option<Value> {
+    let target = target?;
+    let placeholder = |s: &str| s.starts_with('<') && s.ends_with('>');
+    Some(match (reference, target) {
+        (Value::Object(r), Value::Object(t)) => {
+            Value::Object(r.keys().filter_map(|k| project(&r[k], t.get(k)).map(|v| (k.clone(), v))).collect())
+        }
+        (Value::Array(r), Value::Array(t)) if r.len() == t.len() => {
+            Value::Array(r.iter().zip(t).filter_map(|(r, t)| project(r, Some(t))).collect())
+        }
+        (Value::String(s), _) if placeholder(s) => reference.clone(),
+        _ => target.clone(),
+    })
+}
+
 /// Per spec id: the differences between `<reports>/<a>/` and `<reports>/<b>/`, for every spec
 /// that has a snapshot on either side (a missing side shows as a difference at `$`).
 pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Difference>)> {
@@ -57,11 +92,21 @@ pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Dif
             .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".snap")).map(str::to_owned))
             .collect()
     };
-    let all: BTreeSet<String> = ids(a).union(&ids(b)).cloned().collect();
+    let reference = |t: &str| t == super::evidence::REFERENCE;
+    // The reference holds only specs with evidence: a target's other specs are not differences.
+    let all: BTreeSet<String> = match (reference(a), reference(b)) {
+        (true, _) => ids(a),
+        (_, true) => ids(b),
+        _ => ids(a).union(&ids(b)).cloned().collect(),
+    };
     all.into_iter()
         .map(|name| {
             let load = |t: &str| snapshot::load_body(&reports.join(t).join(format!("{name}.snap")));
             let differences = match (load(a), load(b)) {
+                (Some(x), Some(y)) if reference(a) => diff_reference(&x, &y),
+                (Some(x), Some(y)) if reference(b) => {
+                    diff_reference(&y, &x).into_iter().map(|d| Difference { left: d.right, right: d.left, ..d }).collect()
+                }
                 (Some(x), Some(y)) => diff(&x, &y),
                 (x, y) => vec![Difference { path: "$".into(), left: x, right: y }],
             };
@@ -74,6 +119,21 @@ pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Dif
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_reference_is_compared_at_its_own_fields_and_step_only() {
+        let reference = json!({"exchanges": [{"step": "2 sqs.SendMessage", "recording": "r",
+            "response": {"status": 400, "error": {"code": "InvalidParameterValueException", "message": "<m:1>"}}}]});
+        let target = json!({"exchanges": [
+            {"step": "1 sqs.CreateQueue", "response": {"status": 200}},
+            {"step": "2 sqs.SendMessage", "response": {"status": 400, "body": {}, "error": {"code": "InvalidParameterValue", "message": "no", "query_code": "X"}}}]});
+        let d = diff_reference(&reference, &target);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].path, "$['2 sqs.SendMessage'].response.error.code");
+        assert_eq!(d[0].right, Some(json!("InvalidParameterValue")));
+        let missing = diff_reference(&reference, &json!({"exchanges": []}));
+        assert_eq!(missing[0].right, None);
+    }
 
     #[test]
     fn reports_changed_missing_and_extra_fields_with_their_paths() {

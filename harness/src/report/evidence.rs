@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::evidence::{SpecEvidence, Verdict};
+use serde_json::{json, Value};
+
+use super::matrix::{Cell, SpecRow, TargetResults};
+use crate::evidence::{Corpus, Recording, SpecEvidence, Verdict};
 
 const ORDER: [Verdict; 4] = [Verdict::RecordedAgrees, Verdict::RecordedContradicts, Verdict::RecordedUncompared, Verdict::DocumentedOnly];
 
@@ -63,4 +66,79 @@ pub fn markdown(results: &[SpecEvidence], recordings: usize) -> String {
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The `aws-recorded` column of the matrix: per spec, the evidence verdict and what AWS did.
+pub fn reference_results(results: &[SpecEvidence], specs: &[crate::spec::Spec], corpus: &Corpus) -> TargetResults {
+    let rows = results
+        .iter()
+        .zip(specs)
+        .map(|(r, spec)| {
+            let recorded: Vec<&Recording> = r.cited.iter().filter_map(|c| corpus.get(&c.recording)).collect();
+            let message = recorded.iter().map(|rec| what_aws_did(rec)).collect::<Vec<_>>().join("; ");
+            SpecRow {
+                id: r.id.clone(),
+                title: spec.title.clone(),
+                source: spec.source.clone(),
+                tags: spec.tags.clone(),
+                cell: Cell {
+                    verdict: r.verdict.label().into(),
+                    message: Some(message).filter(|m| !m.is_empty()),
+                    reason: None,
+                    link: recorded.first().map(|rec| source_link(rec)),
+                },
+            }
+        })
+        .collect();
+    TargetResults { target: REFERENCE.into(), version: Some(format!("{} recordings", corpus.recordings.len())), specs: rows }
+}
+
+/// The name the recordings report under, as a target would.
+pub const REFERENCE: &str = "aws-recorded";
+
+/// The reference snapshot of one spec: for each cited step, the facts AWS was recorded answering,
+/// shaped like a target's snapshot so `conform diff aws-recorded <target>` can compare them.
+pub fn reference_snapshot(r: &SpecEvidence, corpus: &Corpus) -> Value {
+    let exchanges: Vec<Value> = r
+        .cited
+        .iter()
+        .filter_map(|c| corpus.get(&c.recording).map(|rec| (c, rec)))
+        .map(|(c, rec)| {
+            let mut response = json!({});
+            if let Some(status) = rec.status {
+                response["status"] = status.into();
+            }
+            if let Some(e) = &rec.error {
+                let mut error = json!({});
+                for (key, value) in [("code", &e.error_type), ("query_code", &e.query_code), ("message", &e.message)] {
+                    if let Some(v) = value {
+                        error[key] = v.clone().into();
+                    }
+                }
+                response["error"] = error;
+            }
+            if let Some(body) = &rec.response {
+                response["body"] = body.clone();
+            }
+            json!({ "step": c.step, "recording": rec.id, "response": response })
+        })
+        .collect();
+    json!({ "id": r.id, "status": r.verdict.label(), "exchanges": exchanges })
+}
+
+fn what_aws_did(rec: &Recording) -> String {
+    let status = rec.status.map(|s| format!("HTTP {s} ")).unwrap_or_default();
+    match &rec.error {
+        Some(e) => {
+            let identity = [e.error_type.as_deref(), e.query_code.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" / ");
+            let message = e.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            format!("{}: {status}{identity}{message}", rec.operation)
+        }
+        None => format!("{}: {status}success", rec.operation),
+    }
+}
+
+/// The recording's file at the commit it was read from.
+pub fn source_link(rec: &Recording) -> String {
+    format!("https://github.com/{}/blob/{}/{}", rec.source.repo, rec.source.commit, rec.file)
 }

@@ -138,11 +138,9 @@ pub fn to_markdown(targets: &[TargetResults]) -> String {
     for t in targets {
         for row in &t.specs {
             let counts = groups.entry((service(&row.id).to_owned(), tier(&row.tags))).or_default().entry(&t.target).or_default();
-            if !row.cell.verdict.starts_with("skipped") {
+            if let Some(passed) = counts_as_pass(&row.cell.verdict) {
                 counts.1 += 1;
-                if row.cell.verdict == "pass" {
-                    counts.0 += 1;
-                }
+                counts.0 += usize::from(passed);
             }
         }
     }
@@ -161,7 +159,17 @@ pub fn to_markdown(targets: &[TargetResults]) -> String {
             };
         }
     }
-    out + "\n\nA cell counts passes out of specs run (skipped and gaps excluded). Expected divergences are listed with reasons in `reports/expectations/<target>.yaml`.\n"
+    out + "\n\nA cell counts passes out of specs run (skipped and gaps excluded). Expected divergences are listed with reasons in `reports/expectations/<target>.yaml`. The `aws-recorded` column counts specs whose recorded AWS evidence agrees, out of specs with evidence (`conform evidence`).\n"
+}
+
+/// Whether a cell counts as a pass, or `None` when it does not count: skipped, or (in the
+/// `aws-recorded` column) a spec without recorded evidence.
+fn counts_as_pass(verdict: &str) -> Option<bool> {
+    match verdict {
+        "pass" | "recorded-agrees" => Some(true),
+        v if v.starts_with("skipped") || v == "documented-only" || v == "recorded-uncompared" => None,
+        _ => Some(false),
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -209,15 +217,15 @@ td.spec a {{ color: #124; text-decoration: none; font-family: ui-monospace, mono
 .tier {{ margin-left: .6em; font-size: 11px; color: #777; }}
 .cell b {{ display: block; }}
 .cell .reason, .cell .message {{ font-size: 12px; color: #444; max-width: 40em; }}
-.pass {{ background: #dcf5dc; }}
+.pass, .recorded-agrees {{ background: #dcf5dc; }}
 .expected-divergence {{ background: #fff1c2; }}
-.fail, .error {{ background: #f8d0d0; }}
+.fail, .error, .recorded-contradicts {{ background: #f8d0d0; }}
 .unexpected-pass {{ background: #d6e4ff; }}
-.skipped, .skipped-as-gap, .absent {{ background: #eee; color: #777; }}
+.skipped, .skipped-as-gap, .absent, .documented-only, .recorded-uncompared {{ background: #eee; color: #777; }}
 </style></head>
 <body>
 <h1>Conformance matrix</h1>
-<p>Each row is a spec (linked to the AWS documentation it asserts); each column a target. Cells that are not a pass say why.</p>
+<p>Each row is a spec (linked to the AWS documentation it asserts); each column a target. Cells that are not a pass say why. The <code>aws-recorded</code> column is what AWS was recorded doing, where a recording backs the spec (<code>conform evidence</code>).</p>
 <table id="matrix"><thead><tr><th>spec</th>{headers}</tr></thead>
 <tbody>
 {rows}</tbody></table>
