@@ -71,3 +71,24 @@ fn a_target_named_in_the_config_file_runs_under_its_name() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("[targets.broken]: give either `use`"), "{stderr}");
 }
+
+#[test]
+fn another_moto_first_on_path_is_not_used() {
+    // On a machine without the pinned install, a different moto_server first on PATH must not
+    // stand in for it: conform installs (and runs) its pinned version instead.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("moto_server");
+    std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap());
+    let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .env("PATH", path)
+        .env("CONFORM_HOME", dir.path().join("empty"))
+        .env_remove("CONFORM_MOTO_SERVER")
+        .args(["targets", "list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let moto = stdout.lines().find(|l| l.starts_with("moto ")).unwrap_or_default();
+    assert!(moto.contains("missing") && !moto.contains(dir.path().to_str().unwrap()), "{stdout}");
+}

@@ -401,8 +401,6 @@ fn list_targets(config: &std::path::Path) -> u8 {
             ("installed", path.display().to_string())
         } else if let Some(v) = emulator.installed_version() {
             ("stale", format!("{v} installed: conform targets install {}", emulator.name))
-        } else if let Some(path) = emulator.locate() {
-            ("on PATH", path.display().to_string())
         } else {
             ("missing", format!("conform targets install {} (or installed on first use)", emulator.name))
         };

@@ -118,13 +118,14 @@ impl Emulator {
         self.installed_program().filter(|_| self.installed_version().is_none_or(|v| v == self.version))
     }
 
-    /// The program to run: the override variable's, the managed install at the pinned version, or
-    /// one on `PATH`. `None` means: install it.
+    /// The program to run: the override variable's, else the managed install at the pinned
+    /// version. Never whatever is on `PATH`: another build there would change verdicts and
+    /// snapshots unasked. `None` means: install it.
     pub fn locate(&self) -> Option<PathBuf> {
         if let Some(path) = std::env::var_os(self.override_var) {
             return Some(PathBuf::from(path));
         }
-        self.current_program().or_else(|| which(Path::new(self.program).file_name()?.to_str()?))
+        self.current_program()
     }
 
     /// Installs the pinned version; a no-op when it is already installed at that version.
@@ -205,10 +206,6 @@ fn run(command: &mut Command, emulator: &Emulator) -> Result<(), TargetError> {
         let stderr = String::from_utf8_lossy(&output.stderr);
         Err(emulator.failed(format!("{command:?} exited with {}: {}", output.status, stderr.trim())))
     }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| p.is_file())
 }
 
 #[cfg(test)]

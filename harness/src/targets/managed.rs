@@ -249,13 +249,19 @@ fn package_dir(program: &Path) -> Option<PathBuf> {
 fn version(emulator: &Emulator, program: &Path, package: Option<&Path>) -> Option<String> {
     match emulator.registry {
         Registry::Npm => install::package_json_version(package?),
-        // Asked of the Python that runs the script (its shebang line).
+        // Asked of the Python that runs the script: its shebang's (`/usr/bin/env python3` too), else,
+        // for a wrapper such as a pyenv shim, the `python3` that the wrapper's `PATH` resolves.
         Registry::PyPi => {
-            let script = std::fs::read_to_string(program).ok()?;
-            let python = script.lines().next()?.strip_prefix("#!")?.trim().to_owned();
+            let script = std::fs::read_to_string(program).unwrap_or_default();
+            let shebang: Vec<String> = script.lines().next().and_then(|l| l.strip_prefix("#!")).unwrap_or("").split_whitespace().map(str::to_owned).collect();
+            let python = match shebang.as_slice() {
+                [env, python, ..] if env.ends_with("/env") && python.contains("python") => python.clone(),
+                [python, ..] if python.contains("python") => python.clone(),
+                _ => "python3".to_owned(),
+            };
             let module = emulator.package.split('[').next()?;
             let out = std::process::Command::new(python)
-                .args(["-c", &format!("import {module}; print({module}.__version__)")])
+                .args(["-c", &format!("import importlib.metadata as m; print(m.version('{module}'))")])
                 .output()
                 .ok()?;
             out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
