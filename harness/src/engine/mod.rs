@@ -210,7 +210,8 @@ fn at_step(stop: Stop, index: usize, what: &str, file: &crate::spec::source::Sou
 async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResult {
     let target = &shared.target;
     if let Some(service) = spec.services().into_iter().find(|s| target.endpoint(s).is_none()) {
-        return SpecResult::not_run(&spec, Status::SkippedAsGap, format!("target {} has no {service} endpoint", target.name));
+        let why = target.gaps.get(service).map(|why| format!(": {why}")).unwrap_or_default();
+        return SpecResult::not_run(&spec, Status::SkippedAsGap, format!("target {} has no {service} endpoint{why}", target.name));
     }
     if let Some(need) = spec.needs.iter().find(|n| !target.capabilities.contains(*n)) {
         return SpecResult::not_run(&spec, Status::SkippedAsGap, format!("target {} lacks capability `{need}`", target.name));

@@ -40,6 +40,7 @@ pub fn target(config: &SdkConfig, region: &str) -> Result<Target, TargetError> {
         region: region.to_owned(),
         endpoints,
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        gaps: Default::default(),
         timing: Timing { scale: TIMING_SCALE },
         processes: Vec::new(),
     })

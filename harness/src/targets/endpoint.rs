@@ -44,6 +44,7 @@ pub(super) fn build(name: &str, urls: &BTreeMap<String, String>, region: &str) -
         endpoints,
         // Nothing is known about an arbitrary endpoint; specs run and the results tell.
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        gaps: Default::default(),
         timing: Timing::default(),
         processes: Vec::new(),
     })

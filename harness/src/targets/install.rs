@@ -19,6 +19,13 @@ pub struct Emulator {
     pub program: &'static str,
     /// Environment variable naming a program to use instead of the managed install.
     pub override_var: &'static str,
+    /// The oldest Python the package runs on (PyPI only); `None`: any `python3`.
+    pub python: Option<(u32, u32)>,
+    /// Exact pins of the package and all its dependencies, installed instead of resolving them.
+    pub lock: Option<&'static str>,
+    /// npm packages the emulator would otherwise download at run time: (package, version),
+    /// installed under `<install dir>/lib/<package>/<version>`.
+    pub npm_extras: &'static [(&'static str, &'static str)],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -36,6 +43,9 @@ pub const MOTO: Emulator = Emulator {
     registry: Registry::PyPi,
     program: "bin/moto_server",
     override_var: "CONFORM_MOTO_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
 };
 
 pub const KINESALITE: Emulator = Emulator {
@@ -45,6 +55,9 @@ pub const KINESALITE: Emulator = Emulator {
     registry: Registry::Npm,
     program: "node_modules/.bin/kinesalite",
     override_var: "CONFORM_KINESALITE_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
 };
 
 pub const DYNALITE: Emulator = Emulator {
@@ -54,6 +67,9 @@ pub const DYNALITE: Emulator = Emulator {
     registry: Registry::Npm,
     program: "node_modules/.bin/dynalite",
     override_var: "CONFORM_DYNALITE_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
 };
 
 /// kinesis-mock (github.com/etspaceman/kinesis-mock), as its JavaScript build on npm.
@@ -64,9 +80,26 @@ pub const KINESIS_MOCK: Emulator = Emulator {
     registry: Registry::Npm,
     program: "node_modules/.bin/kinesis-local",
     override_var: "CONFORM_KINESIS_MOCK_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
 };
 
-pub const EMULATORS: [&Emulator; 4] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK];
+/// LocalStack without Docker: localstack-core from PyPI in a Python 3.13 virtual environment. Its
+/// Kinesis is kinesis-mock's npm build, which LocalStack would fetch on first use; installed here.
+pub const LOCALSTACK_HOST: Emulator = Emulator {
+    name: "localstack-host",
+    package: "localstack-core",
+    version: "2026.3.0",
+    registry: Registry::PyPi,
+    program: "bin/python",
+    override_var: "CONFORM_LOCALSTACK_HOST_SERVER",
+    python: Some((3, 13)),
+    lock: Some(include_str!("../../pins/localstack-core-2026.3.0.lock")),
+    npm_extras: &[("kinesis-local", "0.5.2")],
+};
+
+pub const EMULATORS: [&Emulator; 5] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK, &LOCALSTACK_HOST];
 
 pub fn by_name(name: &str) -> Option<&'static Emulator> {
     EMULATORS.into_iter().find(|e| e.name == name)
@@ -100,12 +133,12 @@ impl Emulator {
             Registry::Npm => package_json_version(&self.dir().join("node_modules").join(self.package)),
             Registry::PyPi => {
                 // <venv>/lib/python3.X/site-packages/<dist>-<version>.dist-info
-                let dist = self.package.split('[').next()?;
+                let dist = self.package.split('[').next()?.replace('-', "_");
                 let lib = std::fs::read_dir(self.dir().join("lib")).ok()?;
                 lib.flatten().find_map(|python| {
                     std::fs::read_dir(python.path().join("site-packages")).ok()?.flatten().find_map(|entry| {
                         let name = entry.file_name().into_string().ok()?;
-                        let rest = name.strip_suffix(".dist-info")?.strip_prefix(dist)?.strip_prefix('-')?;
+                        let rest = name.strip_suffix(".dist-info")?.strip_prefix(dist.as_str())?.strip_prefix('-')?;
                         Some(rest.to_owned())
                     })
                 })
@@ -146,16 +179,22 @@ impl Emulator {
         match self.registry {
             Registry::PyPi => {
                 if !dir.join("bin/pip").exists() {
-                    log(&format!("creating a Python virtual environment in {}", dir.display()));
-                    run(Command::new(python()).args(["-m", "venv"]).arg(&dir), self)?;
+                    let python = find_python(self.python).map_err(|why| self.failed(why))?;
+                    log(&format!("creating a Python virtual environment in {} with {}", dir.display(), python.display()));
+                    run(Command::new(python).args(["-m", "venv"]).arg(&dir), self)?;
                 }
                 log(&format!("installing {}=={} from PyPI (about a minute)", self.package, self.version));
-                run(
-                    Command::new(dir.join("bin/pip"))
-                        .args(["install", "--quiet", "--disable-pip-version-check"])
-                        .arg(format!("{}=={}", self.package, self.version)),
-                    self,
-                )?;
+                let mut pip = Command::new(dir.join("bin/pip"));
+                pip.args(["install", "--quiet", "--disable-pip-version-check"]);
+                match self.lock {
+                    Some(lock) => {
+                        let path = dir.join("requirements.lock");
+                        std::fs::write(&path, lock).map_err(|e| self.failed(format!("cannot write {}: {e}", path.display())))?;
+                        pip.arg("--no-deps").arg("-r").arg(path)
+                    }
+                    None => pip.arg(format!("{}=={}", self.package, self.version)),
+                };
+                run(&mut pip, self)?;
             }
             Registry::Npm => {
                 log(&format!("installing {}@{} from npm into {}", self.package, self.version, dir.display()));
@@ -169,6 +208,16 @@ impl Emulator {
                     self,
                 )?;
             }
+        }
+        for (package, version) in self.npm_extras {
+            log(&format!("installing {package}@{version} from npm for {}", self.name));
+            run(
+                Command::new(npm())
+                    .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                    .arg(dir.join("lib").join(package).join(version))
+                    .arg(format!("{package}@{version}")),
+                self,
+            )?;
         }
         self.installed_program().ok_or_else(|| self.failed(format!("{} is missing after install", self.program)))
     }
@@ -185,8 +234,34 @@ pub fn package_json_version(dir: &Path) -> Option<String> {
     json.get("version")?.as_str().map(str::to_owned)
 }
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+/// A Python at least `min` (any `python3` when `None`): `$CONFORM_PYTHON` (or `$PYTHON`), then
+/// `python3.N` and `python3` on `PATH`, then pyenv's versions.
+fn find_python(min: Option<(u32, u32)>) -> Result<PathBuf, String> {
+    let mut candidates: Vec<PathBuf> = ["CONFORM_PYTHON", "PYTHON"].iter().filter_map(std::env::var_os).map(PathBuf::from).collect();
+    let Some(min) = min else {
+        candidates.push("python3".into());
+        return Ok(candidates.remove(0));
+    };
+    candidates.extend((min.1..min.1 + 8).rev().map(|minor| PathBuf::from(format!("python3.{minor}"))));
+    candidates.push("python3".into());
+    let pyenv_root = std::env::var_os("PYENV_ROOT").map(PathBuf::from).or_else(|| dirs::home_dir().map(|h| h.join(".pyenv")));
+    if let Some(versions) = pyenv_root.and_then(|r| std::fs::read_dir(r.join("versions")).ok()) {
+        let mut found: Vec<PathBuf> = versions.flatten().map(|v| v.path().join("bin/python")).filter(|p| p.exists()).collect();
+        found.sort();
+        candidates.extend(found.into_iter().rev());
+    }
+    let version_of = |python: &Path| -> Option<(u32, u32)> {
+        let out = Command::new(python).args(["-c", "import sys; print(*sys.version_info[:2])"]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut parts = text.split_whitespace().map(|n| n.parse().ok());
+        Some((parts.next()??, parts.next()??))
+    };
+    candidates.into_iter().find(|p| version_of(p).is_some_and(|v| v >= min)).ok_or_else(|| {
+        format!(
+            "needs Python {}.{} or newer; none found as $CONFORM_PYTHON, python3.N or python3 on PATH, or under pyenv: install one (e.g. `pyenv install 3.13`) or point CONFORM_PYTHON at it",
+            min.0, min.1
+        )
+    })
 }
 
 fn npm() -> String {

@@ -109,6 +109,7 @@ pub(super) async fn start(region: &str) -> Result<Target, TargetError> {
         region: region.to_owned(),
         endpoints,
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        gaps: Default::default(),
         timing: Timing::default(),
         processes: vec![process],
     })

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::install::{self, Emulator, Registry, DYNALITE, KINESALITE, KINESIS_MOCK, MOTO};
+use super::install::{self, Emulator, Registry, DYNALITE, KINESALITE, KINESIS_MOCK, LOCALSTACK_HOST, MOTO};
 use super::process::{free_port, ManagedProcess};
 use super::{Target, TargetError, Timing};
 use crate::services;
@@ -25,15 +25,20 @@ pub struct Profile {
     /// reported as gaps rather than failures. Claimed only where the emulator implements the
     /// behaviour, not merely accepts the request.
     pub capabilities: &'static [&'static str],
-    /// Arguments after the program. `{port}`, `{region}` and `{package}` (the directory holding the
-    /// package's `package.json`) are substituted here and in `env`.
+    /// Services it could serve but cannot here, and why: their specs are gaps that say so.
+    pub unserved: &'static [(&'static str, &'static str)],
+    /// Arguments after the program. `{port}`, `{region}`, `{package}` (the directory holding the
+    /// package's `package.json`), `{home}` (the install directory) and `{state}` (a fresh
+    /// directory for this start) are substituted here and in `env`.
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
     /// Run in the package directory rather than conform's.
     cwd_package: bool,
+    /// A log line that says the emulator is ready; otherwise any HTTP answer on its port does.
+    ready_line: Option<&'static str>,
 }
 
-pub const PROFILES: [Profile; 4] = [
+pub const PROFILES: [Profile; 5] = [
     Profile {
         emulator: &MOTO,
         services: &["sqs", "kinesis", "dynamodb", "dynamodbstreams"],
@@ -42,6 +47,8 @@ pub const PROFILES: [Profile; 4] = [
         args: &["-H", "127.0.0.1", "-p", "{port}"],
         env: &[],
         cwd_package: false,
+        unserved: &[],
+        ready_line: None,
     },
     Profile {
         emulator: &KINESALITE,
@@ -53,6 +60,8 @@ pub const PROFILES: [Profile; 4] = [
         args: &["--port", "{port}", "--shardLimit", "500"],
         env: &[],
         cwd_package: false,
+        unserved: &[],
+        ready_line: None,
     },
     Profile {
         emulator: &DYNALITE,
@@ -63,6 +72,8 @@ pub const PROFILES: [Profile; 4] = [
         args: &["--host", "127.0.0.1", "--port", "{port}"],
         env: &[],
         cwd_package: false,
+        unserved: &[],
+        ready_line: None,
     },
     Profile {
         emulator: &KINESIS_MOCK,
@@ -83,6 +94,41 @@ pub const PROFILES: [Profile; 4] = [
             ("SHARD_LIMIT", "500"),
         ],
         cwd_package: true,
+        unserved: &[],
+        ready_line: None,
+    },
+    Profile {
+        emulator: &LOCALSTACK_HOST,
+        services: &["sqs", "kinesis"],
+        capabilities: &["fifo", "redrive", "resharding"],
+        // LocalStack's DynamoDB is AWS's DynamoDB Local, downloaded from AWS at run time: no
+        // registry these machines reach supplies it.
+        unserved: &[
+            ("dynamodb", "LocalStack's DynamoDB is DynamoDB Local, which only AWS's download site supplies"),
+            ("dynamodbstreams", "LocalStack's DynamoDB Streams needs its DynamoDB (DynamoDB Local)"),
+        ],
+        args: &["-m", "localstack.runtime.main"],
+        // The measured host recipe (environment-notes.md). OVERRIDE_IN_DOCKER=0: a machine with
+        // /.dockerenv would otherwise make LocalStack use, and wipe, its container folders.
+        // SQS_ENDPOINT_STRATEGY=path: queue URLs on this port rather than an unresolvable host.
+        env: &[
+            ("GATEWAY_LISTEN", "127.0.0.1:{port}"),
+            ("LOCALSTACK_HOST", "127.0.0.1:{port}"),
+            ("SERVICES", "sqs,kinesis"),
+            ("EAGER_SERVICE_LOADING", "1"),
+            ("DNS_ADDRESS", "0"),
+            ("SKIP_SSL_CERT_DOWNLOAD", "1"),
+            ("DISABLE_EVENTS", "1"),
+            ("OVERRIDE_IN_DOCKER", "0"),
+            ("FILESYSTEM_ROOT", "{state}"),
+            ("SQS_ENDPOINT_STRATEGY", "path"),
+            ("PERSISTENCE", "0"),
+            ("KINESIS_LATENCY", "0"),
+            // AWS's default shard quota, as for kinesalite above (LocalStack's default is 100).
+            ("KINESIS_SHARD_LIMIT", "500"),
+        ],
+        cwd_package: false,
+        ready_line: Some("Ready."),
     },
 ];
 
@@ -112,6 +158,8 @@ pub struct Plan {
     /// The members, in the order named, each with the services routed to it.
     pub members: Vec<(&'static Profile, Vec<&'static str>)>,
     pub capabilities: BTreeSet<String>,
+    /// Services no member serves, that a member would serve elsewhere: why not here.
+    pub gaps: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 impl Plan {
@@ -167,14 +215,24 @@ impl Plan {
             })
             .map(|(capability, _)| capability.to_string())
             .collect();
-        Ok(Self { members, capabilities })
+        let gaps = services::ALL
+            .iter()
+            .filter(|s| !members.iter().any(|(_, routed)| routed.contains(&s.name)))
+            .filter_map(|s| profiles.iter().flat_map(|p| p.unserved).find(|(u, _)| *u == s.name).map(|(_, why)| (s.name, *why)))
+            .collect();
+        Ok(Self { members, capabilities, gaps })
     }
 }
 
 /// Starts every member of `choice` (installing any that is missing) and routes services to them.
 pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetError> {
     let plan = Plan::new(choice)?;
-    let started = futures::future::try_join_all(plan.members.iter().map(|(profile, _)| start_one(profile, region))).await?;
+    let started = futures::future::try_join_all(plan.members.iter().map(|(profile, routed)| async move {
+        let (mut process, version) = start_one(profile, region).await?;
+        wait_serving(&mut process, routed, region).await?;
+        Ok::<_, TargetError>((process, version))
+    }))
+    .await?;
     let mut endpoints = std::collections::BTreeMap::new();
     let mut versions = Vec::new();
     let mut processes = Vec::new();
@@ -196,9 +254,41 @@ pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetEr
         region: region.to_owned(),
         endpoints,
         capabilities: plan.capabilities,
+        gaps: plan.gaps,
         timing: Timing::default(),
         processes,
     })
+}
+
+/// A call per service that any working endpoint answers with 200: the readiness probe.
+const PROBES: [(&str, &str); 4] =
+    [("sqs", "ListQueues"), ("kinesis", "ListStreams"), ("dynamodb", "ListTables"), ("dynamodbstreams", "ListStreams")];
+
+/// Waits until each routed service answers its probe: an emulator may accept connections (or log
+/// that it is ready) before a service behind it is up, as LocalStack does while its Kinesis
+/// engine starts. Specs would then see faults, not behaviour.
+async fn wait_serving(process: &mut ManagedProcess, routed: &[&'static str], region: &str) -> Result<(), TargetError> {
+    let client = crate::wire::WireClient::default();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for (service, action) in PROBES.iter().filter(|(s, _)| routed.contains(s)) {
+        let service = services::by_name(service).expect("probes name known services");
+        let endpoint = ServiceEndpoint::local(process.url(), region);
+        loop {
+            let answer = client.call(service, &endpoint, action, &serde_json::json!({})).await;
+            if answer.as_ref().is_ok_and(|r| r.status == 200) {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let why = match answer {
+                    Ok(r) => format!("HTTP {}", r.status),
+                    Err(e) => e.to_string(),
+                };
+                return Err(process.failure(format!("{}.{action} did not answer 200 within 60s ({why})", service.name)));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
 }
 
 async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedProcess, Option<String>), TargetError> {
@@ -213,10 +303,13 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
     let fail = |why: String| TargetError::Start { what: emulator.name.into(), why };
     let port = free_port().map_err(|e| fail(e.to_string()))?;
     let package = package_dir(&program);
+    let state = fresh_state_dir(emulator, port).map_err(|e| fail(format!("cannot prepare its state directory: {e}")))?;
     let substitute = |text: &str| {
         text.replace("{port}", &port.to_string())
             .replace("{region}", region)
             .replace("{package}", &package.as_deref().unwrap_or(Path::new(".")).display().to_string())
+            .replace("{home}", &emulator.dir().display().to_string())
+            .replace("{state}", &state.display().to_string())
     };
     let mut command = match emulator.registry {
         Registry::PyPi => tokio::process::Command::new(&program),
@@ -234,8 +327,27 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
     }
     let log = install::home().join("logs").join(format!("{}-{port}.log", emulator.name));
     let mut process = ManagedProcess::spawn(emulator.name, command, port, log)?;
-    process.wait_ready(Duration::from_secs(60)).await?;
+    process.wait_ready(Duration::from_secs(60), profile.ready_line).await?;
     Ok((process, version(emulator, &program, package.as_deref())))
+}
+
+/// `<install dir>/state/<port>`, empty, for an emulator that keeps files while it runs; the static
+/// libraries installed beside it (`lib/`) are linked in where LocalStack looks for them
+/// (`usr/lib/localstack` under its `FILESYSTEM_ROOT`). Earlier runs' directories are removed.
+fn fresh_state_dir(emulator: &Emulator, port: u16) -> std::io::Result<PathBuf> {
+    let states = emulator.dir().join("state");
+    let dir = states.join(port.to_string());
+    if emulator.npm_extras.is_empty() {
+        return Ok(dir);
+    }
+    // A state directory whose LocalStack still runs belongs to another conform run: its files are
+    // in use. Only this port's, which nothing listens on, is certainly stale.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(dir.join("usr/lib"))?;
+    std::os::unix::fs::symlink(emulator.dir().join("lib"), dir.join("usr/lib/localstack"))?;
+    Ok(dir)
 }
 
 /// The directory of the npm package a program belongs to: the first directory above the
@@ -254,14 +366,16 @@ fn version(emulator: &Emulator, program: &Path, package: Option<&Path>) -> Optio
         Registry::PyPi => {
             let script = std::fs::read_to_string(program).unwrap_or_default();
             let shebang: Vec<String> = script.lines().next().and_then(|l| l.strip_prefix("#!")).unwrap_or("").split_whitespace().map(str::to_owned).collect();
+            let is_python = program.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("python"));
             let python = match shebang.as_slice() {
+                _ if is_python => program.display().to_string(),
                 [env, python, ..] if env.ends_with("/env") && python.contains("python") => python.clone(),
                 [python, ..] if python.contains("python") => python.clone(),
                 _ => "python3".to_owned(),
             };
-            let module = emulator.package.split('[').next()?;
+            let dist = emulator.package.split('[').next()?;
             let out = std::process::Command::new(python)
-                .args(["-c", &format!("import importlib.metadata as m; print(m.version('{module}'))")])
+                .args(["-c", &format!("import importlib.metadata as m; print(m.version('{dist}'))")])
                 .output()
                 .ok()?;
             out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -328,10 +442,23 @@ mod tests {
     }
 
     #[test]
+    fn localstack_on_the_host_serves_sqs_and_kinesis_and_says_why_not_dynamodb() {
+        let plan = Plan::new("localstack-host").unwrap();
+        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis"])]);
+        assert_eq!(caps(&plan), ["fifo", "redrive", "resharding"]);
+        assert!(plan.gaps["dynamodb"].contains("DynamoDB Local"));
+        // moto fills the gap, and then there is none.
+        let plan = Plan::new("localstack-host+moto").unwrap();
+        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis"]), ("moto", vec!["dynamodb", "dynamodbstreams"])]);
+        assert!(plan.gaps.is_empty());
+        assert_eq!(caps(&plan), ["fifo", "redrive", "resharding", "streams", "ttl"]);
+    }
+
+    #[test]
     fn rejects_unknown_duplicate_and_idle_members() {
         let err = |choice: &str| Plan::new(choice).unwrap_err().to_string();
         assert!(err("kinesalite+redis").contains("unknown target `redis` in `kinesalite+redis`"), "{}", err("kinesalite+redis"));
-        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, endpoint"));
+        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, localstack-host, endpoint"));
         assert!(err("dynalite+dynalite").contains("names dynalite twice"));
         assert!(err("moto+kinesalite").contains("kinesalite would serve nothing"));
         assert!(err("kinesalite+kinesis-mock").contains("kinesis-mock would serve nothing"));

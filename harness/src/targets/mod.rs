@@ -38,6 +38,8 @@ pub struct Target {
     pub region: String,
     pub endpoints: BTreeMap<&'static str, ServiceEndpoint>,
     pub capabilities: BTreeSet<String>,
+    /// Why a service has no endpoint here, when that is known (reported with its gaps).
+    pub gaps: BTreeMap<&'static str, &'static str>,
     pub timing: Timing,
     /// Kept alive for the run; stopped when the target is dropped or shut down.
     processes: Vec<ManagedProcess>,

@@ -25,6 +25,30 @@ enum Handle {
     Container { host: String, stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync> },
 }
 
+/// Every process descended from `root`, from the parent links in `/proc`.
+fn descendants(root: nix::unistd::Pid) -> Vec<nix::unistd::Pid> {
+    let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last `)`.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root.as_raw()];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    found.into_iter().skip(1).map(nix::unistd::Pid::from_raw).collect()
+}
+
 /// A port nothing listens on right now. Another process could take it before the emulator binds
 /// it; the readiness check then fails loudly rather than talking to the wrong server.
 pub fn free_port() -> std::io::Result<u16> {
@@ -70,8 +94,9 @@ impl ManagedProcess {
         }
     }
 
-    /// Waits until the port answers HTTP, or the process exits, or `timeout` passes.
-    pub async fn wait_ready(&mut self, timeout: Duration) -> Result<(), TargetError> {
+    /// Waits until the port answers HTTP (and the log has `ready_line`, if given), or the process
+    /// exits, or `timeout` passes.
+    pub async fn wait_ready(&mut self, timeout: Duration, ready_line: Option<&str>) -> Result<(), TargetError> {
         let started = Instant::now();
         let client = reqwest::Client::new();
         loop {
@@ -80,7 +105,8 @@ impl ManagedProcess {
                     return Err(self.failure(format!("exited with {status} before answering")));
                 }
             }
-            if client.get(self.url()).timeout(Duration::from_secs(1)).send().await.is_ok() {
+            let logged = ready_line.is_none_or(|line| std::fs::read_to_string(&self.log).is_ok_and(|log| log.lines().any(|l| l.trim() == line)));
+            if logged && client.get(self.url()).timeout(Duration::from_secs(1)).send().await.is_ok() {
                 return Ok(());
             }
             if started.elapsed() > timeout {
@@ -90,7 +116,8 @@ impl ManagedProcess {
         }
     }
 
-    fn failure(&self, why: String) -> TargetError {
+    /// A start failure, with the tail of the emulator's log.
+    pub fn failure(&self, why: String) -> TargetError {
         let tail = std::fs::read_to_string(&self.log).unwrap_or_default();
         let tail: Vec<&str> = tail.lines().rev().take(5).collect();
         let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n  ");
@@ -101,7 +128,20 @@ impl ManagedProcess {
     pub async fn stop(self) {
         match self.child {
             Handle::Child(mut child) => {
-                let _ = child.start_kill();
+                // An emulator's own children must not outlive it, even those in a session of
+                // their own (LocalStack starts its Node.js Kinesis so). SIGTERM lets the tree shut
+                // down in order; whatever is left after a grace period gets SIGKILL.
+                use nix::sys::signal::{kill, killpg, Signal};
+                let Some(pid) = child.id().map(|pid| nix::unistd::Pid::from_raw(pid as i32)) else { return };
+                let tree = descendants(pid);
+                let _ = killpg(pid, Signal::SIGTERM);
+                if tokio::time::timeout(Duration::from_secs(8), child.wait()).await.is_err() {
+                    let _ = child.start_kill();
+                }
+                let _ = killpg(pid, Signal::SIGKILL);
+                for p in tree {
+                    let _ = kill(p, Signal::SIGKILL);
+                }
                 let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
             }
             Handle::Container { stop, .. } => stop().await,
