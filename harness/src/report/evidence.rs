@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::matrix::{Cell, SpecRow, TargetResults};
 use crate::evidence::{Corpus, Recording, SpecEvidence, Verdict};
 
-const ORDER: [Verdict; 4] = [Verdict::RecordedAgrees, Verdict::RecordedContradicts, Verdict::RecordedUncompared, Verdict::DocumentedOnly];
+const ORDER: [Verdict; 3] = [Verdict::RecordedAgrees, Verdict::RecordedContradicts, Verdict::DocumentedOnly];
 
 pub fn counts(results: &[SpecEvidence]) -> Vec<(Verdict, usize)> {
     ORDER.iter().map(|&v| (v, results.iter().filter(|r| r.verdict == v).count())).collect()
@@ -28,9 +28,9 @@ pub fn markdown(results: &[SpecEvidence], recordings: usize) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Evidence: specs against recorded AWS behaviour\n");
     let _ = writeln!(md, "Written by `conform evidence` from `fixtures/aws-recorded/`. **{}**\n", summary(results, recordings));
-    let _ = writeln!(md, "- *recorded-agrees*: every fact a cited recording shares with the spec agrees.");
+    let _ = writeln!(md, "- *recorded-agrees*: every fact a cited recording shares with the spec agrees: the outcome (error or");
+    let _ = writeln!(md, "  success) always, and status, `__type`, query code, message and response fields where both state them.");
     let _ = writeln!(md, "- *recorded-contradicts*: AWS was recorded doing something else (both values below).");
-    let _ = writeln!(md, "- *recorded-uncompared*: recordings are cited, but none of their facts overlap the assertions.");
     let _ = writeln!(md, "- *documented-only*: no recording backs the spec; its documentation does.\n");
     let contradicted: Vec<&SpecEvidence> = results.iter().filter(|r| r.verdict == Verdict::RecordedContradicts).collect();
     if !contradicted.is_empty() {

@@ -167,7 +167,7 @@ pub fn to_markdown(targets: &[TargetResults]) -> String {
 fn counts_as_pass(verdict: &str) -> Option<bool> {
     match verdict {
         "pass" | "recorded-agrees" => Some(true),
-        v if v.starts_with("skipped") || v == "documented-only" || v == "recorded-uncompared" => None,
+        v if v.starts_with("skipped") || v == "documented-only" => None,
         _ => Some(false),
     }
 }
@@ -221,7 +221,7 @@ td.spec a {{ color: #124; text-decoration: none; font-family: ui-monospace, mono
 .expected-divergence {{ background: #fff1c2; }}
 .fail, .error, .recorded-contradicts {{ background: #f8d0d0; }}
 .unexpected-pass {{ background: #d6e4ff; }}
-.skipped, .skipped-as-gap, .absent, .documented-only, .recorded-uncompared {{ background: #eee; color: #777; }}
+.skipped, .skipped-as-gap, .absent, .documented-only {{ background: #eee; color: #777; }}
 </style></head>
 <body>
 <h1>Conformance matrix</h1>
