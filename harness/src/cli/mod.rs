@@ -64,7 +64,7 @@ enum Command {
     /// Write the coverage table of the seed behaviour catalogue (specs/COVERAGE.md).
     Coverage {
         /// The catalogue (markdown).
-        #[arg(long, default_value = "../shared/reference/seed-behaviors.md")]
+        #[arg(long, default_value = "fixtures/catalogue/seed-behaviors.md")]
         catalogue: PathBuf,
         /// Why fast-checkable rows are not covered: `ROW-ID: reason` (YAML).
         #[arg(long, default_value = "reports/coverage-notes.yaml")]
