@@ -229,7 +229,7 @@ pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetEr
     let plan = Plan::new(choice)?;
     let started = futures::future::try_join_all(plan.members.iter().map(|(profile, routed)| async move {
         let (mut process, version) = start_one(profile, region).await?;
-        wait_serving(&mut process, routed, region).await?;
+        process.wait_serving(routed, region).await?;
         Ok::<_, TargetError>((process, version))
     }))
     .await?;
@@ -258,37 +258,6 @@ pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetEr
         timing: Timing::default(),
         processes,
     })
-}
-
-/// A call per service that any working endpoint answers with 200: the readiness probe.
-const PROBES: [(&str, &str); 4] =
-    [("sqs", "ListQueues"), ("kinesis", "ListStreams"), ("dynamodb", "ListTables"), ("dynamodbstreams", "ListStreams")];
-
-/// Waits until each routed service answers its probe: an emulator may accept connections (or log
-/// that it is ready) before a service behind it is up, as LocalStack does while its Kinesis
-/// engine starts. Specs would then see faults, not behaviour.
-async fn wait_serving(process: &mut ManagedProcess, routed: &[&'static str], region: &str) -> Result<(), TargetError> {
-    let client = crate::wire::WireClient::default();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    for (service, action) in PROBES.iter().filter(|(s, _)| routed.contains(s)) {
-        let service = services::by_name(service).expect("probes name known services");
-        let endpoint = ServiceEndpoint::local(process.url(), region);
-        loop {
-            let answer = client.call(service, &endpoint, action, &serde_json::json!({})).await;
-            if answer.as_ref().is_ok_and(|r| r.status == 200) {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let why = match answer {
-                    Ok(r) => format!("HTTP {}", r.status),
-                    Err(e) => e.to_string(),
-                };
-                return Err(process.failure(format!("{}.{action} did not answer 200 within 60s ({why})", service.name)));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    Ok(())
 }
 
 async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedProcess, Option<String>), TargetError> {

@@ -25,6 +25,10 @@ enum Handle {
     Container { host: String, stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync> },
 }
 
+/// A call per service that any working endpoint answers with 200: the readiness probe.
+const PROBES: [(&str, &str); 4] =
+    [("sqs", "ListQueues"), ("kinesis", "ListStreams"), ("dynamodb", "ListTables"), ("dynamodbstreams", "ListStreams")];
+
 /// Every process descended from `root`, from the parent links in `/proc`.
 fn descendants(root: nix::unistd::Pid) -> Vec<nix::unistd::Pid> {
     let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
@@ -114,6 +118,33 @@ impl ManagedProcess {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Waits until each routed service answers its probe: an emulator may accept connections (or log
+    /// that it is ready) before a service behind it is up, as LocalStack does while its Kinesis
+    /// engine starts. Specs would then see faults, not behaviour.
+    pub async fn wait_serving(&mut self, routed: &[&'static str], region: &str) -> Result<(), TargetError> {
+        let client = crate::wire::WireClient::default();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        for (service, action) in PROBES.iter().filter(|(s, _)| routed.contains(s)) {
+            let service = crate::services::by_name(service).expect("probes name known services");
+            let endpoint = crate::wire::ServiceEndpoint::local(self.url(), region);
+            loop {
+                let answer = client.call(service, &endpoint, action, &serde_json::json!({})).await;
+                if answer.as_ref().is_ok_and(|r| r.status == 200) {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    let why = match answer {
+                        Ok(r) => format!("HTTP {}", r.status),
+                        Err(e) => e.to_string(),
+                    };
+                    return Err(self.failure(format!("{}.{action} did not answer 200 within 60s ({why})", service.name)));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Ok(())
     }
 
     /// A start failure, with the tail of the emulator's log.
