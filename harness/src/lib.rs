@@ -1,8 +1,10 @@
 //! conform: runs declarative YAML specs of AWS service behaviour against AWS and emulators.
 //!
 //! Layers, each depending only on those below it:
-//! `cli` → `engine` → {`spec`, `targets`, `check`, `evidence`, `report`} → `services`.
+//! `cli` → `engine` → {`spec`, `targets`, `check`, `evidence`, `report`} → `services` → `model`.
 
+pub mod suggest;
+pub mod model;
 pub mod services;
 pub mod spec;
 pub mod check;

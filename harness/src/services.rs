@@ -1,8 +1,8 @@
-//! What the harness knows about each AWS service: how to reach it on the wire and which actions exist.
+//! What the harness knows about each AWS service: how to reach it on the wire. Which actions exist,
+//! and what they take and answer, is AWS's service model (`crate::model`).
 //!
 //! All four services speak an AWS JSON protocol: a POST to `/` with `X-Amz-Target: <prefix>.<Action>`
-//! and a JSON body, so one table replaces per-operation code. Action lists come from the AWS API
-//! references; they let `conform check` reject a misspelt action before anything runs.
+//! and a JSON body, so one table replaces per-operation code.
 
 /// One AWS service as the wire layer and the spec validator see it.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,7 +17,6 @@ pub struct Service {
     pub signing_name: &'static str,
     /// The host prefix of the public endpoint: `https://<prefix>.<region>.amazonaws.com`.
     pub endpoint_prefix: &'static str,
-    pub actions: &'static [&'static str],
 }
 
 impl Service {
@@ -25,8 +24,18 @@ impl Service {
         format!("application/x-amz-json-{}", self.json_version)
     }
 
+    /// The service's model: operations and shapes.
+    pub fn model(&self) -> &'static crate::model::Model {
+        crate::model::of(self.name).expect("every service has a vendored model")
+    }
+
     pub fn has_action(&self, action: &str) -> bool {
-        self.actions.contains(&action)
+        self.model().operations.contains_key(action)
+    }
+
+    /// Every action, by name (for "did you mean").
+    pub fn actions(&self) -> impl Iterator<Item = &'static str> {
+        self.model().operations.keys().map(String::as_str)
     }
 
     pub fn aws_endpoint(&self, region: &str) -> String {
@@ -40,32 +49,6 @@ pub const SQS: Service = Service {
     json_version: "1.0",
     signing_name: "sqs",
     endpoint_prefix: "sqs",
-    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_Operations.html
-    actions: &[
-        "AddPermission",
-        "CancelMessageMoveTask",
-        "ChangeMessageVisibility",
-        "ChangeMessageVisibilityBatch",
-        "CreateQueue",
-        "DeleteMessage",
-        "DeleteMessageBatch",
-        "DeleteQueue",
-        "GetQueueAttributes",
-        "GetQueueUrl",
-        "ListDeadLetterSourceQueues",
-        "ListMessageMoveTasks",
-        "ListQueueTags",
-        "ListQueues",
-        "PurgeQueue",
-        "ReceiveMessage",
-        "RemovePermission",
-        "SendMessage",
-        "SendMessageBatch",
-        "SetQueueAttributes",
-        "StartMessageMoveTask",
-        "TagQueue",
-        "UntagQueue",
-    ],
 };
 
 pub const KINESIS: Service = Service {
@@ -74,48 +57,6 @@ pub const KINESIS: Service = Service {
     json_version: "1.1",
     signing_name: "kinesis",
     endpoint_prefix: "kinesis",
-    // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Operations.html
-    actions: &[
-        "AddTagsToStream",
-        "CreateStream",
-        "DecreaseStreamRetentionPeriod",
-        "DeleteResourcePolicy",
-        "DeleteStream",
-        "DeregisterStreamConsumer",
-        "DescribeAccountSettings",
-        "DescribeLimits",
-        "DescribeStream",
-        "DescribeStreamConsumer",
-        "DescribeStreamSummary",
-        "DisableEnhancedMonitoring",
-        "EnableEnhancedMonitoring",
-        "GetRecords",
-        "GetResourcePolicy",
-        "GetShardIterator",
-        "IncreaseStreamRetentionPeriod",
-        "ListShards",
-        "ListStreamConsumers",
-        "ListStreams",
-        "ListTagsForResource",
-        "ListTagsForStream",
-        "MergeShards",
-        "PutRecord",
-        "PutRecords",
-        "PutResourcePolicy",
-        "RegisterStreamConsumer",
-        "RemoveTagsFromStream",
-        "SplitShard",
-        "StartStreamEncryption",
-        "StopStreamEncryption",
-        "SubscribeToShard",
-        "TagResource",
-        "UntagResource",
-        "UpdateAccountSettings",
-        "UpdateMaxRecordSize",
-        "UpdateShardCount",
-        "UpdateStreamMode",
-        "UpdateStreamWarmThroughput",
-    ],
 };
 
 pub const DYNAMODB: Service = Service {
@@ -124,66 +65,6 @@ pub const DYNAMODB: Service = Service {
     json_version: "1.0",
     signing_name: "dynamodb",
     endpoint_prefix: "dynamodb",
-    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB.html
-    actions: &[
-        "BatchExecuteStatement",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "CreateBackup",
-        "CreateGlobalTable",
-        "CreateTable",
-        "DeleteBackup",
-        "DeleteItem",
-        "DeleteResourcePolicy",
-        "DeleteTable",
-        "DescribeBackup",
-        "DescribeContinuousBackups",
-        "DescribeContributorInsights",
-        "DescribeEndpoints",
-        "DescribeExport",
-        "DescribeGlobalTable",
-        "DescribeGlobalTableSettings",
-        "DescribeImport",
-        "DescribeKinesisStreamingDestination",
-        "DescribeLimits",
-        "DescribeTable",
-        "DescribeTableReplicaAutoScaling",
-        "DescribeTimeToLive",
-        "DisableKinesisStreamingDestination",
-        "EnableKinesisStreamingDestination",
-        "ExecuteStatement",
-        "ExecuteTransaction",
-        "ExportTableToPointInTime",
-        "GetItem",
-        "GetResourcePolicy",
-        "ImportTable",
-        "ListBackups",
-        "ListContributorInsights",
-        "ListExports",
-        "ListGlobalTables",
-        "ListImports",
-        "ListTables",
-        "ListTagsOfResource",
-        "PutItem",
-        "PutResourcePolicy",
-        "Query",
-        "RestoreTableFromBackup",
-        "RestoreTableToPointInTime",
-        "Scan",
-        "TagResource",
-        "TransactGetItems",
-        "TransactWriteItems",
-        "UntagResource",
-        "UpdateContinuousBackups",
-        "UpdateContributorInsights",
-        "UpdateGlobalTable",
-        "UpdateGlobalTableSettings",
-        "UpdateItem",
-        "UpdateKinesisStreamingDestination",
-        "UpdateTable",
-        "UpdateTableReplicaAutoScaling",
-        "UpdateTimeToLive",
-    ],
 };
 
 pub const DYNAMODB_STREAMS: Service = Service {
@@ -192,8 +73,6 @@ pub const DYNAMODB_STREAMS: Service = Service {
     json_version: "1.0",
     signing_name: "dynamodb",
     endpoint_prefix: "streams.dynamodb",
-    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB_Streams.html
-    actions: &["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"],
 };
 
 pub const ALL: [&Service; 4] = [&SQS, &KINESIS, &DYNAMODB, &DYNAMODB_STREAMS];
@@ -211,13 +90,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn action_lists_are_sorted_and_unique() {
+    fn the_wire_table_agrees_with_the_models() {
         for service in ALL {
-            let mut sorted = service.actions.to_vec();
-            sorted.sort_unstable();
-            sorted.dedup();
-            assert_eq!(sorted, service.actions, "{}", service.name);
+            let m = &service.model().metadata;
+            assert_eq!(m.target_prefix.as_deref(), Some(service.target_prefix), "{}", service.name);
+            assert_eq!(m.json_version.as_deref(), Some(service.json_version), "{}", service.name);
+            assert_eq!(m.signing_name.as_deref().unwrap_or(&m.endpoint_prefix), service.signing_name, "{}", service.name);
+            assert_eq!(m.endpoint_prefix, service.endpoint_prefix, "{}", service.name);
+            assert!(service.has_action("ListQueues") || service.has_action("ListStreams") || service.has_action("ListTables"));
         }
+        assert!(!SQS.has_action("SendMesage"));
     }
 
     #[test]

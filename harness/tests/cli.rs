@@ -92,3 +92,22 @@ fn another_moto_first_on_path_is_not_used() {
     let moto = stdout.lines().find(|l| l.starts_with("moto ")).unwrap_or_default();
     assert!(moto.contains("missing") && !moto.contains(dir.path().to_str().unwrap()), "{stdout}");
 }
+
+#[test]
+fn check_holds_requests_to_the_aws_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("model.yaml");
+    std::fs::write(
+        &spec,
+        "id: x/model\ntitle: t\nsource: https://example.com\nresources:\n  q: { sqs.queue: {} }\nsteps:\n  - call: sqs.SendMessage\n    with: { QueueUrl: \"${q.url}\", MesageBody: x, DelaySeconds: \"5\" }\n  - call: sqs.SendMessage\n    with: { QueueUrl: \"${q.url}\", MessageBody: x, DelaySeconds: \"5\" }\n    expect_error: { status: 400 }\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = conform(&["check", spec.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("model.yaml:8:47: sqs.SendMessage request: `MesageBody` is not a member of SendMessageRequest"), "{stderr}");
+    assert!(stderr.contains("did you mean `MessageBody`?"), "{stderr}");
+    assert!(stderr.contains("model.yaml:8:64: sqs.SendMessage request: a string where NullableInteger is an integer"), "{stderr}");
+    assert!(stderr.contains("model.yaml:8:11: sqs.SendMessage request: required member `MessageBody` of SendMessageRequest is missing"), "{stderr}");
+    // The second step expects an error, so it may send what the model forbids.
+    assert!(!stderr.contains("model.yaml:10:"), "{stderr}");
+}

@@ -192,7 +192,7 @@ fn read_file(name: &str, text: &str, namespace: &str, defined: &mut BTreeMap<Str
                 error(Pos::of(&r.service), r.service.value.len(), format!("unknown service `{}`", r.service.value), help);
             }
             Some(service) if !service.has_action(&r.operation.value) => {
-                let help = did_you_mean(&r.operation.value, service.actions.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+                let help = did_you_mean(&r.operation.value, service.actions()).map(|b| format!("did you mean `{b}`?"));
                 error(Pos::of(&r.operation), r.operation.value.len(), format!("{} has no operation `{}`", service.name, r.operation.value), help);
             }
             Some(_) => {}

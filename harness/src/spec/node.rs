@@ -161,3 +161,18 @@ mod tests {
         assert_eq!(node.to_json(), serde_json::json!({"a": {"b": [1, "x"], "c": true}}));
     }
 }
+
+impl crate::model::Tree for Node {
+    fn kind(&self) -> crate::model::TreeKind<'_, Self> {
+        use crate::model::TreeKind;
+        match &self.value {
+            NodeValue::Null => TreeKind::Null,
+            NodeValue::Bool(_) => TreeKind::Bool,
+            NodeValue::Number(n) if n.is_i64() || n.is_u64() => TreeKind::Integer(n.as_f64().unwrap_or_default()),
+            NodeValue::Number(_) => TreeKind::Float,
+            NodeValue::String(s) => TreeKind::String(s),
+            NodeValue::Seq(items) => TreeKind::Seq(items.iter().collect()),
+            NodeValue::Map(entries) => TreeKind::Map(entries.iter().map(|(k, v)| (k.name.as_str(), v)).collect()),
+        }
+    }
+}

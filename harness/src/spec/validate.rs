@@ -399,6 +399,10 @@ impl Validator<'_> {
         self.check_template(&request);
         let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
         let expect_error = raw.expect_error.map(|e| self.error_expectation(e));
+        // A step that expects an error may send what the model forbids: that is often its point.
+        if expect_error.is_none() {
+            self.check_request(service, &action, &request);
+        }
         let eventually = raw.eventually.map(|e| self.eventually(e));
         if eventually.is_some() && expect.is_empty() && expect_error.is_none() {
             self.error(Pos::of(call), call.value.len(), "`eventually` repeats a call until `expect` holds, but this step expects nothing");
@@ -412,6 +416,19 @@ impl Validator<'_> {
         }
         let evidence = raw.evidence.iter().map(|e| EvidenceRef { id: e.value.clone(), span: self.span(Pos::of(e), e.value.len()) }).collect();
         Some(Call { service, action, request, expect, expect_error, capture, eventually, snapshot: raw.snapshot, evidence })
+    }
+
+    /// The request against the action's input shape in AWS's model.
+    fn check_request(&mut self, service: &services::Service, action: &str, request: &Node) {
+        let model = service.model();
+        let Some(input) = model.operation(action).and_then(|o| o.input.as_ref()) else { return };
+        for finding in crate::model::check(model, &input.shape, request) {
+            let message = format!("{}.{action} request: {}", service.name, finding.message);
+            let e = self.node_error(finding.at, message);
+            if let Some(help) = finding.help {
+                e.help(help);
+            }
+        }
     }
 
     fn action(&mut self, call: &Spanned<String>) -> Option<(&'static services::Service, String)> {
@@ -432,7 +449,7 @@ impl Validator<'_> {
         if !service.has_action(action) {
             let column = pos.column + service_name.len() as u64 + 1;
             let e = self.error(Pos { column, ..pos }, action.len(), format!("{service_name} has no action `{action}`"));
-            if let Some(best) = did_you_mean(action, service.actions.iter().copied()) {
+            if let Some(best) = did_you_mean(action, service.actions()) {
                 e.help(format!("did you mean `{best}`?"));
             }
             return None;

@@ -1,0 +1,142 @@
+//! AWS's service models, vendored from botocore (`fixtures/models/`, provenance in SOURCE.json):
+//! the operations each service has, the shape of their requests and responses, and the errors they
+//! declare. The one source of truth for what a request may hold and what a response should.
+
+mod shape_check;
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+pub use shape_check::{check, Finding, Tree, TreeKind};
+
+#[derive(Debug, Deserialize)]
+pub struct Model {
+    pub metadata: Metadata,
+    pub operations: BTreeMap<String, Operation>,
+    pub shapes: BTreeMap<String, Shape>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub api_version: String,
+    pub endpoint_prefix: String,
+    pub json_version: Option<String>,
+    pub target_prefix: Option<String>,
+    pub signing_name: Option<String>,
+    /// Present when the service sends `x-amzn-query-error` (SQS).
+    pub aws_query_compatible: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Operation {
+    pub input: Option<ShapeRef>,
+    pub output: Option<ShapeRef>,
+    #[serde(default)]
+    pub errors: Vec<ShapeRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShapeRef {
+    pub shape: String,
+}
+
+/// A shape as botocore writes it. Constraints the checks use are kept; the rest is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Shape {
+    Structure {
+        #[serde(default)]
+        members: BTreeMap<String, ShapeRef>,
+        #[serde(default)]
+        required: Vec<String>,
+        #[serde(default)]
+        exception: bool,
+    },
+    List {
+        member: ShapeRef,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Map {
+        key: ShapeRef,
+        value: ShapeRef,
+    },
+    String {
+        #[serde(default, rename = "enum")]
+        values: Vec<String>,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Integer {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Long {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Double,
+    Float,
+    Boolean,
+    Blob,
+    Timestamp,
+}
+
+/// Errors any operation of these protocols may answer with, though no operation declares them
+/// (the AWS JSON protocol's common errors).
+pub const COMMON_ERRORS: [&str; 12] = [
+    "AccessDeniedException",
+    "IncompleteSignature",
+    "InternalFailure",
+    "InvalidAction",
+    "InvalidClientTokenId",
+    "InvalidParameterCombination",
+    "MissingAuthenticationToken",
+    "RequestExpired",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "UnrecognizedClientException",
+    "ValidationException",
+];
+
+impl Model {
+    fn parse(service: &str, text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("fixtures/models/{service}.json is a botocore model: {e}"))
+    }
+
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.get(name)
+    }
+
+    /// The error shapes an operation declares.
+    pub fn declared_errors(&self, operation: &str) -> impl Iterator<Item = &str> {
+        self.operation(operation).into_iter().flat_map(|o| o.errors.iter().map(|e| e.shape.as_str()))
+    }
+}
+
+static MODELS: LazyLock<BTreeMap<&'static str, Model>> = LazyLock::new(|| {
+    [
+        ("sqs", include_str!("../../../fixtures/models/sqs.json")),
+        ("kinesis", include_str!("../../../fixtures/models/kinesis.json")),
+        ("dynamodb", include_str!("../../../fixtures/models/dynamodb.json")),
+        ("dynamodbstreams", include_str!("../../../fixtures/models/dynamodbstreams.json")),
+    ]
+    .into_iter()
+    .map(|(service, text)| (service, Model::parse(service, text)))
+    .collect()
+});
+
+/// The model of a service the harness knows, by its spec name (`sqs`, `dynamodbstreams`…).
+pub fn of(service: &str) -> Option<&'static Model> {
+    MODELS.get(service)
+}
+
+/// Which botocore the models were taken from.
+pub const SOURCE: &str = include_str!("../../../fixtures/models/SOURCE.json");
