@@ -47,6 +47,7 @@ fn results(target: &str, verdicts: &[(&str, &str)]) -> TargetResults {
                     message: (*verdict != "pass").then(|| "step 2: $.Messages: expected length 1, found 0".into()),
                     reason: (*verdict == "expected-divergence").then(|| "the emulator ignores the attribute".into()),
                     link: None,
+                    model_findings: Vec::new(),
                 },
             })
             .collect(),

@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Also run specs that could destroy or disturb data in bound resources.
     #[arg(long)]
     allow_destructive: bool,
+    /// Also fail (exit 1) when a response departs from AWS's service model in a way the
+    /// expectations file's `shape` entries do not accept.
+    #[arg(long)]
+    fail_on_shape: bool,
     /// Don't write or compare snapshots.
     #[arg(long, conflicts_with_all = ["update", "gate"])]
     no_snapshots: bool,
@@ -141,6 +145,15 @@ pub fn run(args: RunArgs) -> u8 {
         for leak in &summary.leaks {
             eprintln!("LEAK  could not delete {leak}");
         }
+        let checked: usize = summary.results.iter().map(SpecResult::responses_checked).sum();
+        let with_findings = summary.results.iter().filter(|r| !r.shape_findings().is_empty()).count();
+        let mut new_shape = 0;
+        for result in &summary.results {
+            for (step, finding) in expectations.unexplained_shape(result) {
+                new_shape += 1;
+                eprintln!("SHAPE {}: step {step}: {finding}", result.id);
+            }
+        }
         let counts = tally(verdicts.iter().copied());
         let counts = counts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect::<Vec<_>>().join(", ");
         eprintln!(
@@ -149,6 +162,9 @@ pub fn run(args: RunArgs) -> u8 {
             summary.results.len(),
             started.elapsed().as_secs_f64(),
             if summary.interrupted { " (interrupted; resources torn down)" } else { "" }
+        );
+        eprintln!(
+            "model check: {checked} responses against AWS's models; {with_findings} specs with findings, {new_shape} finding(s) not in the expectations file"
         );
         let results_file = args.reports.join(&target.name).join("results.json");
         let summary_rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
@@ -167,7 +183,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
         if summary.interrupted {
             130
-        } else if unexplained || !summary.leaks.is_empty() || (args.gate && snapshots_differ) {
+        } else if unexplained || !summary.leaks.is_empty() || (args.gate && snapshots_differ) || (args.fail_on_shape && new_shape > 0) {
             exit::UNEXPLAINED
         } else {
             exit::OK

@@ -45,6 +45,12 @@ impl SpecContext<'_> {
                 .find(|(_, c)| !c.passed)
                 .map(|(span, c)| (span, c.clone()));
             let checks = error_check.into_iter().chain(body_checks).collect();
+            let shape = crate::model::check_response(
+                call.service.name,
+                &call.action,
+                &response.body,
+                response.error.as_ref().map(|e| e.code.as_str()),
+            );
             attempts.push(Attempt {
                 iteration: self.iteration,
                 request: request.clone(),
@@ -52,6 +58,7 @@ impl SpecContext<'_> {
                 response: response.body.clone(),
                 error: response.error.clone(),
                 checks,
+                shape,
                 elapsed: response.elapsed,
             });
             let Some((span, failed)) = first_failure else {

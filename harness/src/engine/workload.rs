@@ -85,6 +85,7 @@ impl SpecContext<'_> {
             response: analysis,
             error: None,
             checks,
+            shape: Vec::new(),
             elapsed: started.elapsed(),
         });
         match failed {

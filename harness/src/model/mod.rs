@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-pub use shape_check::{check, Finding, Tree, TreeKind};
+pub use shape_check::{check, Direction, Finding, Tree, TreeKind};
 
 #[derive(Debug, Deserialize)]
 pub struct Model {
@@ -102,6 +102,10 @@ pub const COMMON_ERRORS: [&str; 12] = [
     "ValidationException",
 ];
 
+/// Errors a query-compatible service (SQS) sends on the JSON protocol for invalid and missing
+/// parameters without declaring them: recorded on AWS (aws-behaviors.md §1.8).
+pub const QUERY_COMPATIBLE_ERRORS: [&str; 2] = ["InvalidParameterValueException", "MissingRequiredParameterException"];
+
 impl Model {
     fn parse(service: &str, text: &str) -> Self {
         serde_json::from_str(text).unwrap_or_else(|e| panic!("fixtures/models/{service}.json is a botocore model: {e}"))
@@ -140,3 +144,25 @@ pub fn of(service: &str) -> Option<&'static Model> {
 
 /// Which botocore the models were taken from.
 pub const SOURCE: &str = include_str!("../../../fixtures/models/SOURCE.json");
+
+/// Where a response departs from AWS's model of `operation`: a success body against the output
+/// shape, an error's `__type` against the errors the operation declares and the protocol's common
+/// ones. Each finding is `<JSONPath>: <what the model says>`.
+pub fn check_response(service: &str, operation: &str, body: &serde_json::Value, error_code: Option<&str>) -> Vec<String> {
+    let Some(model) = of(service) else { return Vec::new() };
+    match error_code {
+        Some(code) => {
+            let declared = || model.declared_errors(operation);
+            let query_compatible = model.metadata.aws_query_compatible.is_some() && QUERY_COMPATIBLE_ERRORS.contains(&code);
+            if code.is_empty() || COMMON_ERRORS.contains(&code) || query_compatible || declared().any(|e| e == code) {
+                Vec::new()
+            } else {
+                vec![format!("$.__type: `{code}` is neither an error {operation} declares nor a common error")]
+            }
+        }
+        None => match model.operation(operation).and_then(|o| o.output.as_ref()) {
+            Some(output) => check(model, &output.shape, body, Direction::Response).into_iter().map(|f| format!("{}: {}", f.path, f.message)).collect(),
+            None => Vec::new(),
+        },
+    }
+}

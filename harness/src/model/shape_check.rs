@@ -45,16 +45,28 @@ pub struct Finding<'a, T> {
     pub help: Option<String>,
 }
 
+/// Which of the model's constraints apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// What a client sends: every constraint, ranges and lengths included.
+    Request,
+    /// What a service answers: ranges and lengths are left out. They are the model's input
+    /// validation on shapes that outputs share; AWS itself answers `FailedRecordCount: 0` and
+    /// `ShardLevelMetrics: []` against a stated minimum of 1 (recorded in LocalStack's
+    /// AWS-validated snapshots), and SDKs do not check them on responses.
+    Response,
+}
+
 /// Every way `tree` departs from the shape `shape` of `model`: unknown members, missing required
-/// ones, wrong types, values outside the model's enums and ranges. A string that is wholly a
-/// `${variable}` fits any shape: its value is known only at run time.
-pub fn check<'a, T: Tree>(model: &Model, shape: &str, tree: &'a T) -> Vec<Finding<'a, T>> {
+/// ones, wrong types, values outside the model's enums (and, for requests, ranges). A string that
+/// is wholly a `${variable}` fits any shape: its value is known only at run time.
+pub fn check<'a, T: Tree>(model: &Model, shape: &str, tree: &'a T, direction: Direction) -> Vec<Finding<'a, T>> {
     let mut out = Vec::new();
-    walk(model, shape, tree, "$".into(), &mut out);
+    walk(model, shape, tree, "$".into(), direction, &mut out);
     out
 }
 
-fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String, out: &mut Vec<Finding<'a, T>>) {
+fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String, direction: Direction, out: &mut Vec<Finding<'a, T>>) {
     let Some(shape) = model.shape(shape_name) else { return };
     let kind = tree.kind();
     if let TreeKind::String(s) = kind {
@@ -64,6 +76,9 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
     }
     let mut finding = |message: String, help: Option<String>| out.push(Finding { path: path.clone(), at: tree, message, help });
     let range = |what: &str, n: f64, min: Option<f64>, max: Option<f64>| -> Option<String> {
+        if direction == Direction::Response {
+            return None;
+        }
         match (min.filter(|m| n < *m), max.filter(|m| n > *m)) {
             (Some(m), _) => Some(format!("{what} {n} is below the model's minimum {m}")),
             (_, Some(m)) => Some(format!("{what} {n} is above the model's maximum {m}")),
@@ -75,7 +90,7 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
         (Shape::Structure { members, required, .. }, TreeKind::Map(entries)) => {
             for (key, value) in &entries {
                 match members.get(*key) {
-                    Some(member) => walk(model, &member.shape, *value, child(&path, key), out),
+                    Some(member) => walk(model, &member.shape, *value, child(&path, key), direction, out),
                     // `__type` and `message` travel with every error body.
                     None if matches!(*key, "__type" | "message" | "Message") => {}
                     None => {
@@ -98,12 +113,12 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
                 finding(problem, None);
             }
             for (i, item) in items.into_iter().enumerate() {
-                walk(model, &member.shape, item, format!("{path}[{i}]"), out);
+                walk(model, &member.shape, item, format!("{path}[{i}]"), direction, out);
             }
         }
         (Shape::Map { value, .. }, TreeKind::Map(entries)) => {
             for (key, v) in entries {
-                walk(model, &value.shape, v, child(&path, key), out);
+                walk(model, &value.shape, v, child(&path, key), direction, out);
             }
         }
         (Shape::String { values, min, max }, TreeKind::String(s)) => {
@@ -169,7 +184,7 @@ mod tests {
 
     fn problems(service: &str, shape: &str, value: Value) -> Vec<String> {
         let model = super::super::of(service).unwrap();
-        check(model, shape, &value).into_iter().map(|f| format!("{}: {}", f.path, f.message)).collect()
+        check(model, shape, &value, Direction::Request).into_iter().map(|f| format!("{}: {}", f.path, f.message)).collect()
     }
 
     #[test]
@@ -188,6 +203,22 @@ mod tests {
     }
 
     #[test]
+    fn responses_are_checked_against_outputs_and_declared_errors() {
+        use super::super::check_response;
+        let wrong = json!({ "Messages": { "MessageId": "m" } });
+        assert_eq!(check_response("sqs", "ReceiveMessage", &wrong, None), ["$.Messages: a mapping where MessageList is a list"]);
+        assert_eq!(check_response("sqs", "CreateQueue", &json!({}), None), Vec::<String>::new(), "QueueUrl is not required in the model");
+        assert!(check_response("sqs", "SendMessage", &json!({}), Some("QueueDoesNotExist")).is_empty());
+        assert!(check_response("sqs", "SendMessage", &json!({}), Some("ValidationException")).is_empty());
+        // SQS's query-compatible JSON errors AWS sends without declaring them (aws-behaviors §1.8)…
+        assert!(check_response("sqs", "SendMessage", &json!({}), Some("InvalidParameterValueException")).is_empty());
+        // …but not the query code as a `__type`, which is moto's divergence.
+        assert_eq!(check_response("sqs", "SendMessage", &json!({}), Some("InvalidParameterValue")).len(), 1);
+        let undeclared = check_response("kinesis", "PutRecord", &json!({}), Some("QueueDoesNotExist"));
+        assert_eq!(undeclared, ["$.__type: `QueueDoesNotExist` is neither an error PutRecord declares nor a common error"]);
+    }
+
+    #[test]
     fn enums_ranges_and_timestamps_are_checked() {
         let p = problems("kinesis", "GetShardIteratorInput", json!({ "StreamName": "s", "ShardId": "x", "ShardIteratorType": "OLDEST" }));
         assert_eq!(p, ["$.ShardIteratorType: `OLDEST` is not one of ShardIteratorType's values"]);
@@ -195,6 +226,9 @@ mod tests {
         assert_eq!(p, ["$.Limit: value 0 is below the model's minimum 1"]);
         let p = problems("kinesis", "PutRecordOutput", json!({ "ShardId": "s", "SequenceNumber": "1" }));
         assert!(p.is_empty(), "{p:?}");
+        // Ranges are input validation: AWS answers FailedRecordCount 0 against a minimum of 1.
+        let answer = json!({ "FailedRecordCount": 0, "Records": [{ "ShardId": "s", "SequenceNumber": "1" }] });
+        assert!(super::super::check_response("kinesis", "PutRecords", &answer, None).is_empty());
         let p = problems("dynamodb", "DescribeTableOutput", json!({ "Table": { "CreationDateTime": "2024-01-01" } }));
         assert_eq!(p, ["$.Table.CreationDateTime: a string where Date is a timestamp (epoch seconds)"]);
     }

@@ -86,6 +86,7 @@ pub fn reference_results(results: &[SpecEvidence], specs: &[crate::spec::Spec], 
                     message: Some(message).filter(|m| !m.is_empty()),
                     reason: None,
                     link: recorded.first().map(|rec| source_link(rec)),
+                    model_findings: Vec::new(),
                 },
             }
         })

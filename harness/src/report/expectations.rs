@@ -15,6 +15,10 @@ pub struct Expectations {
     pub target: String,
     #[serde(default)]
     pub divergences: Vec<Divergence>,
+    /// Known model findings: responses of a spec that depart from AWS's service model in ways
+    /// already reviewed (`paths`: the JSONPaths accepted; empty: all of the spec's findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shape: Vec<Divergence>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -85,7 +89,7 @@ impl Expectations {
         let path = Self::path_for(reports, target);
         match std::fs::read_to_string(&path) {
             Ok(text) => parse_yaml(&path.display().to_string(), &text),
-            Err(_) => Ok(Self { target: target.to_owned(), divergences: Vec::new() }),
+            Err(_) => Ok(Self { target: target.to_owned(), ..Self::default() }),
         }
     }
 
@@ -101,6 +105,19 @@ impl Expectations {
             },
         });
         self
+    }
+
+    /// The spec's model findings (step, finding) that no `shape` entry accepts: new shape divergences.
+    pub fn unexplained_shape(&self, result: &SpecResult) -> Vec<(String, String)> {
+        let entry = self.shape_divergence(&result.id);
+        let accepted = |finding: &str| {
+            entry.is_some_and(|d| d.paths.is_empty() || d.paths.iter().any(|p| finding.starts_with(&format!("{p}: "))))
+        };
+        result.shape_findings().into_iter().filter(|(_, f)| !accepted(f)).collect()
+    }
+
+    pub fn shape_divergence(&self, spec: &str) -> Option<&Divergence> {
+        self.shape.iter().find(|d| d.spec == spec)
     }
 
     pub fn divergence(&self, spec: &str) -> Option<&Divergence> {
@@ -153,7 +170,23 @@ impl Expectations {
             "# Known divergences of {} from AWS. Each entry names a spec that does not pass there, what the\n# target does instead, and a link where one exists. The spec stays true to AWS.\ntarget: {}\ndivergences:\n",
             self.target, self.target
         );
-        for d in &self.divergences {
+        out += &render_entries(&self.divergences);
+        if !self.shape.is_empty() {
+            out += "# Responses that depart from AWS's service model (reviewed): `paths` are the JSONPaths accepted.\nshape:\n";
+            out += &render_entries(&self.shape);
+        }
+        out
+    }
+
+    /// Entries naming specs that do not exist (renamed or deleted): worth a warning.
+    pub fn stale<'a>(&'a self, known_ids: &'a [String]) -> impl Iterator<Item = &'a Divergence> {
+        self.divergences.iter().chain(&self.shape).filter(move |d| !known_ids.contains(&d.spec))
+    }
+}
+
+fn render_entries(entries: &[Divergence]) -> String {
+        let mut out = String::new();
+        for d in entries {
             out += &format!("  - spec: {}\n    reason: {}\n", d.spec, yaml_string(&d.reason));
             if let Some(link) = &d.link {
                 out += &format!("    link: {link}\n");
@@ -166,12 +199,6 @@ impl Expectations {
             }
         }
         out
-    }
-
-    /// Entries naming specs that do not exist (renamed or deleted): worth a warning.
-    pub fn stale<'a>(&'a self, known_ids: &'a [String]) -> impl Iterator<Item = &'a Divergence> {
-        self.divergences.iter().filter(move |d| !known_ids.contains(&d.spec))
-    }
 }
 
 /// A YAML scalar: plain when safe, else double-quoted (JSON string syntax is valid YAML).
@@ -244,6 +271,7 @@ mod tests {
                 response: serde_json::Value::Null,
                 error: None,
                 checks: vec![crate::check::CheckResult { path: path.into(), passed: false, detail: None }],
+                shape: Vec::new(),
                 elapsed: Duration::ZERO,
             }],
         });

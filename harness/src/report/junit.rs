@@ -29,6 +29,14 @@ pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations)
         }
         let mut case = TestCase::new(result.id.clone(), status);
         case.set_classname(target.to_owned()).set_time(result.duration);
+        // Model findings ride along as properties: a plain pass stays a pass for CI systems, and
+        // the findings are listed next to it (`conform run --fail-on-shape` gates on new ones).
+        let unexplained = expectations.unexplained_shape(result);
+        for (step, finding) in result.shape_findings() {
+            let known = !unexplained.contains(&(step.clone(), finding.clone()));
+            let name = if known { "model-finding (expected)" } else { "model-finding" };
+            case.add_property(quick_junit::Property::new(name, format!("{step} {finding}")));
+        }
         suite.add_test_case(case);
     }
     let mut report = Report::new("conform");

@@ -47,6 +47,9 @@ pub struct Cell {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Where the target's responses depart from AWS's service model (`step finding`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_findings: Vec<String>,
 }
 
 impl TargetResults {
@@ -71,6 +74,7 @@ impl TargetResults {
                         }),
                         reason: divergence.map(|d| d.reason.clone()),
                         link: divergence.and_then(|d| d.link.clone()),
+                        model_findings: r.shape_findings().into_iter().map(|(step, f)| format!("{step} {f}")).collect(),
                     },
                 }
             })
@@ -159,6 +163,13 @@ pub fn to_markdown(targets: &[TargetResults]) -> String {
             };
         }
     }
+    out += "\n\n| model check | specs run | specs whose responses break AWS's model | findings |\n| --- | --- | --- | --- |";
+    for t in targets.iter().filter(|t| t.target != super::evidence::REFERENCE) {
+        let run: Vec<&SpecRow> = t.specs.iter().filter(|r| !r.cell.verdict.starts_with("skipped")).collect();
+        let flagged = run.iter().filter(|r| !r.cell.model_findings.is_empty()).count();
+        let findings: usize = run.iter().map(|r| r.cell.model_findings.len()).sum();
+        out += &format!("\n| {} | {} | {flagged} | {findings} |", t.target, run.len());
+    }
     out + "\n\nA cell counts passes out of specs run (skipped and gaps excluded). Expected divergences are listed with reasons in `reports/expectations/<target>.yaml`. The `aws-recorded` column counts specs whose recorded AWS evidence agrees, out of specs with evidence (`conform evidence`).\n"
 }
 
@@ -197,6 +208,13 @@ pub fn to_html(targets: &[TargetResults]) -> String {
                 .filter_map(|k| cell[*k].as_str().map(|v| format!("<div class=\"{k}\">{}</div>", escape(v))))
                 .collect();
             let link = cell["link"].as_str().map(|l| format!("<a href=\"{}\">link</a>", escape(l))).unwrap_or_default();
+            let findings: Vec<String> =
+                cell["model_findings"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let link = if findings.is_empty() {
+                link
+            } else {
+                format!("{link}<details class=\"model\"><summary>{} model finding(s)</summary><ul>{}</ul></details>", findings.len(), findings.join(""))
+            };
             rows += &format!("<td class=\"cell {verdict}\"><b>{verdict}</b>{}{link}</td>", detail.join(""));
         }
         rows += "</tr>\n";
@@ -257,7 +275,7 @@ mod tests {
                     title: "t".into(),
                     source: "https://docs.aws.amazon.com/x".into(),
                     tags: vec![tier.to_string()],
-                    cell: Cell { verdict: verdict.to_string(), message: None, reason: Some("r <b>".into()), link: None },
+                    cell: Cell { verdict: verdict.to_string(), message: None, reason: Some("r <b>".into()), link: None, model_findings: Vec::new() },
                 })
                 .collect(),
         }

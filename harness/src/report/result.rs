@@ -61,6 +61,26 @@ pub struct SpecResult {
 }
 
 impl SpecResult {
+    /// Every model finding of the run's responses, once each, with the step it came from:
+    /// (`2 sqs.ReceiveMessage`, `$.Messages: a mapping where MessageList is a list`).
+    pub fn shape_findings(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for step in &self.steps {
+            for finding in step.attempts.iter().flat_map(|a| &a.shape) {
+                let entry = (format!("{} {}", step.index + 1, step.description), finding.clone());
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        }
+        out
+    }
+
+    /// How many responses were checked against the model.
+    pub fn responses_checked(&self) -> usize {
+        self.steps.iter().map(|s| s.attempts.len()).sum()
+    }
+
     /// The check that decided a failure: the first failed check of the last attempt (`$.Messages`,
     /// or `error` for the error identity).
     pub fn failed_path(&self) -> Option<&str> {
@@ -106,6 +126,9 @@ pub struct Attempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<WireError>,
     pub checks: Vec<CheckResult>,
+    /// Where the response departs from AWS's model of the operation (`$.path: what the model says`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shape: Vec<String>,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
 }

@@ -55,6 +55,9 @@ pub fn body(result: &SpecResult) -> Value {
             if let Some(error) = &attempt.error {
                 response["error"] = serde_json::to_value(error).expect("error serialises");
             }
+            if !attempt.shape.is_empty() {
+                response["model_findings"] = json!(attempt.shape);
+            }
             raw.push(response);
         }
     }
@@ -130,6 +133,7 @@ mod tests {
             response: json!({ "Messages": [{ "ReceiptHandle": handle }] }),
             error: None,
             checks: Vec::new(),
+            shape: Vec::new(),
             elapsed: Duration::from_millis(polls as u64),
         };
         let mut attempts: Vec<Attempt> = (0..polls).map(|i| attempt(0, &format!("poll-{i}"))).collect();

@@ -422,7 +422,7 @@ impl Validator<'_> {
     fn check_request(&mut self, service: &services::Service, action: &str, request: &Node) {
         let model = service.model();
         let Some(input) = model.operation(action).and_then(|o| o.input.as_ref()) else { return };
-        for finding in crate::model::check(model, &input.shape, request) {
+        for finding in crate::model::check(model, &input.shape, request, crate::model::Direction::Request) {
             let message = format!("{}.{action} request: {}", service.name, finding.message);
             let e = self.node_error(finding.at, message);
             if let Some(help) = finding.help {

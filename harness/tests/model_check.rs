@@ -1,0 +1,121 @@
+//! Every response is held to AWS's service model: against an endpoint that answers with
+//! deliberately wrong shapes, the run names each finding: operation, JSONPath, what the model says.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+
+/// Canned answers by `X-Amz-Target` action; anything else gets `{}`.
+fn answer(action: &str) -> (u16, &'static str) {
+    match action {
+        "ReceiveMessage" => (200, r#"{"Messages": {"MessageId": "m", "Body": "b"}}"#),
+        "CreateQueue" => (200, r#"{"QueueUrl": 5}"#),
+        "DescribeStreamSummary" => (200, r#"{"StreamDescriptionSummary": {"StreamName": "s", "StreamStatus": "WARMING_UP"}}"#),
+        "GetRecords" => (200, r#"{"Records": [{"SequenceNumber": "1", "Data": "eA==", "PartitionKey": "k", "ApproximateArrivalTimestamp": "2026-12-01T10:00:00Z"}]}"#),
+        "DeleteMessage" => (400, r#"{"__type": "com.amazonaws.sqs#ResourceNotFoundException", "message": "no"}"#),
+        _ => (200, "{}"),
+    }
+}
+
+/// A plain HTTP/1.1 server on a free port, one connection at a time, until the test ends.
+fn serve() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            loop {
+                let (mut action, mut length) = (String::new(), 0usize);
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap_or_default();
+                    match name.to_ascii_lowercase().as_str() {
+                        "x-amz-target" => action = value.trim().rsplit('.').next().unwrap_or_default().to_owned(),
+                        "content-length" => length = value.trim().parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let (status, json) = answer(&action);
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{json}",
+                    json.len()
+                );
+                if reader.get_mut().write_all(reply.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+const SPEC: &str = r#"id: x/wrong-shapes
+title: t
+source: https://example.com
+steps:
+  - call: sqs.ReceiveMessage
+    with: { QueueUrl: "http://127.0.0.1/000000000000/q" }
+  - call: sqs.CreateQueue
+    with: { QueueName: q }
+  - call: kinesis.DescribeStreamSummary
+    with: { StreamName: s }
+  - call: kinesis.GetRecords
+    with: { ShardIterator: i }
+  - call: sqs.DeleteMessage
+    with: { QueueUrl: "http://127.0.0.1/000000000000/q", ReceiptHandle: h }
+    expect_error: { status: 400 }
+"#;
+
+#[test]
+fn every_wrong_shape_is_a_finding_with_its_operation_path_and_model() {
+    let port = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("wrong.yaml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+            .current_dir(root)
+            .args(["run", spec.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "wrong", "--no-snapshots"])
+            .arg("--reports")
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out) = run(&[]);
+    assert_eq!(code, Some(0), "the spec's own assertions hold, so without --fail-on-shape the run passes: {out}");
+    for expected in [
+        "step 1 sqs.ReceiveMessage: $.Messages: a mapping where MessageList is a list",
+        "step 2 sqs.CreateQueue: $.QueueUrl: an integer where String is a string",
+        "step 3 kinesis.DescribeStreamSummary: $.StreamDescriptionSummary.StreamStatus: `WARMING_UP` is not one of StreamStatus's values",
+        "step 3 kinesis.DescribeStreamSummary: $.StreamDescriptionSummary: required member `StreamARN` of StreamDescriptionSummary is missing",
+        "step 4 kinesis.GetRecords: $.Records[0].ApproximateArrivalTimestamp: a string where Timestamp is a timestamp (epoch seconds)",
+        "step 5 sqs.DeleteMessage: $.__type: `ResourceNotFoundException` is neither an error DeleteMessage declares nor a common error",
+    ] {
+        assert!(out.contains(&format!("SHAPE x/wrong-shapes: {expected}")), "missing `{expected}` in:\n{out}");
+    }
+    // A CI gate that asks for it fails on findings nobody accepted.
+    let (code, _) = run(&["--fail-on-shape"]);
+    assert_eq!(code, Some(1));
+    // Reviewed findings, accepted by path in the expectations file, no longer fail it.
+    std::fs::create_dir_all(dir.path().join("expectations")).unwrap();
+    let accepted = "target: wrong\nshape:\n  - spec: x/wrong-shapes\n    reason: a fake endpoint\n    paths: [$.Messages, $.QueueUrl, $.StreamDescriptionSummary.StreamStatus, $.StreamDescriptionSummary]\n";
+    std::fs::write(dir.path().join("expectations/wrong.yaml"), accepted).unwrap();
+    let (code, out) = run(&["--fail-on-shape"]);
+    assert_eq!(code, Some(1), "two findings are still not accepted: {out}");
+    assert!(out.contains("2 finding(s) not in the expectations file"), "{out}");
+    std::fs::write(dir.path().join("expectations/wrong.yaml"), accepted.replace("    paths: [$.Messages, $.QueueUrl, $.StreamDescriptionSummary.StreamStatus, $.StreamDescriptionSummary]\n", "")).unwrap();
+    let (code, out) = run(&["--fail-on-shape"]);
+    assert_eq!(code, Some(0), "an entry without paths accepts all of the spec's findings: {out}");
+}
