@@ -1,8 +1,8 @@
 //! Every response is held to AWS's service model: against an endpoint that answers with
 //! deliberately wrong shapes, the run names each finding: operation, JSONPath, what the model says.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::process::Command;
 
 /// Canned answers by `X-Amz-Target` action; anything else gets `{}`.
@@ -15,47 +15,6 @@ fn answer(action: &str) -> (u16, &'static str) {
         "DeleteMessage" => (400, r#"{"__type": "com.amazonaws.sqs#ResourceNotFoundException", "message": "no"}"#),
         _ => (200, "{}"),
     }
-}
-
-/// A plain HTTP/1.1 server on a free port, one connection at a time, until the test ends.
-fn serve() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            loop {
-                let (mut action, mut length) = (String::new(), 0usize);
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    let (name, value) = line.split_once(':').unwrap_or_default();
-                    match name.to_ascii_lowercase().as_str() {
-                        "x-amz-target" => action = value.trim().rsplit('.').next().unwrap_or_default().to_owned(),
-                        "content-length" => length = value.trim().parse().unwrap_or(0),
-                        _ => {}
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let (status, json) = answer(&action);
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{json}",
-                    json.len()
-                );
-                if reader.get_mut().write_all(reply.as_bytes()).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    port
 }
 
 const SPEC: &str = r#"id: x/wrong-shapes
@@ -77,7 +36,7 @@ steps:
 
 #[test]
 fn every_wrong_shape_is_a_finding_with_its_operation_path_and_model() {
-    let port = serve();
+    let port = common::serve(answer);
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("wrong.yaml");
     std::fs::write(&spec, SPEC).unwrap();

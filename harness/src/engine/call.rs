@@ -23,6 +23,7 @@ impl SpecContext<'_> {
             .ok_or_else(|| Stop::error(format!("target has no {} endpoint", call.service.name), None))?;
         let deadline = call.eventually.as_ref().map(|e| tokio::time::Instant::now() + self.scaled(e.timeout));
         let mut wait = call.eventually.as_ref().map_or(Duration::ZERO, |e| e.interval);
+        let mut faults = 0;
         loop {
             let response = self
                 .client
@@ -61,6 +62,17 @@ impl SpecContext<'_> {
                 shape,
                 elapsed: response.elapsed,
             });
+            // A 5xx or a body that is not JSON is the target's or the network's trouble, not an
+            // answer to judge: retried when the call is read-only, else reported as an error.
+            if let Some(fault) = fault(call, &response) {
+                if read_only(&call.action) && faults < FAULT_RETRIES {
+                    faults += 1;
+                    tokio::time::sleep(Duration::from_millis(200 << faults)).await;
+                    continue;
+                }
+                let retried = if faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
+                return Err(Stop::error(format!("{}.{}: {fault}{retried}: a fault, not a verdict", call.service.name, call.action), None));
+            }
             let Some((span, failed)) = first_failure else {
                 return self.capture(call, &response.body);
             };
@@ -96,6 +108,28 @@ impl SpecContext<'_> {
         }
         Ok(())
     }
+}
+
+/// How often a read-only call is retried after a fault.
+const FAULT_RETRIES: u32 = 2;
+
+/// Why a response is a fault rather than an answer: a server error the step did not ask for, or a
+/// body that is not JSON.
+fn fault(call: &Call, response: &WireResponse) -> Option<String> {
+    let expects_5xx = call.expect_error.as_ref().and_then(|e| e.status).is_some_and(|s| s >= 500);
+    if response.status >= 500 && !expects_5xx {
+        let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
+        return Some(format!("HTTP {} {message}", response.status).trim_end().to_owned());
+    }
+    match &response.body {
+        Value::String(text) => Some(format!("HTTP {} with a body that is not JSON: {:?}", response.status, text.chars().take(80).collect::<String>())),
+        _ => None,
+    }
+}
+
+/// Calls that change nothing, so repeating one after a fault is safe.
+fn read_only(action: &str) -> bool {
+    ["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
 }
 
 /// Checks a response against the step's error expectation (if an error was expected or came) and
