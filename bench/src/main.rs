@@ -74,9 +74,15 @@ async fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").join("specs");
     let specs: Vec<_> = spec::discover(&[root]).iter().filter_map(|f| spec::load_file(f).ok()).map(Arc::new).collect();
     let count = specs.len();
-    let started = Instant::now();
-    let summary = engine::run(specs, target.clone(), &RunOptions::new(16), CancellationToken::new(), |_| {}).await;
-    let wall = started.elapsed();
+    // In file order, as runs were before scheduling; then longest first by those durations.
+    let (file_order, summary) = suite(specs.clone(), &target).await;
+    let mut history = engine::schedule::History::default();
+    let mut scheduled = specs;
+    for r in &summary.results {
+        history.insert(&r.id, r.duration);
+    }
+    engine::schedule::longest_first(&mut scheduled, &history);
+    let (wall, summary) = suite(scheduled, &target).await;
     let longest = summary.results.iter().map(|r| r.duration).max().unwrap_or_default();
     let serial: Duration = summary.results.iter().map(|r| r.duration).sum();
 
@@ -84,11 +90,19 @@ async fn main() {
     println!("wire client / aws-sdk-sqs loop:      {:.2}", ratio(wire_time, sdk_time));
     println!("whole spec (repeat) / aws-sdk loop:  {:.2}", ratio(spec_time, sdk_time));
     println!("suite: {count} specs, 16 at once");
-    println!("suite wall / longest spec:           {:.2}", ratio(wall, longest));
+    println!("suite wall / longest spec, file order:    {:.2}", ratio(file_order, longest));
+    println!("suite wall / longest spec, longest first: {:.2}", ratio(wall, longest));
     println!("sum of spec durations / suite wall:  {:.2}", ratio(serial, wall));
     if let Ok(target) = Arc::try_unwrap(target) {
         target.shutdown().await;
     }
+}
+
+/// Runs the suite 16 at once; its wall time and results.
+async fn suite(specs: Vec<Arc<spec::Spec>>, target: &Arc<targets::Target>) -> (Duration, engine::RunSummary) {
+    let started = Instant::now();
+    let summary = engine::run(specs, target.clone(), &RunOptions::new(16), CancellationToken::new(), |_| {}).await;
+    (started.elapsed(), summary)
 }
 
 async fn time<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) -> Duration {

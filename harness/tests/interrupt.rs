@@ -59,3 +59,50 @@ async fn ctrl_c_leaves_no_queue_stream_or_table_behind() {
     assert_eq!(list(&DYNAMODB, "ListTables", json!({}), "/TableNames").await, 0, "tables left behind");
     target.shutdown().await;
 }
+
+/// The children of `pid`, from `/proc`.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == pid).then_some(child)
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_conform_takes_its_emulator_with_it() {
+    // SIGKILL gives conform no chance to stop moto: the kernel must (PR_SET_PDEATHSIG).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let mut conform = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .current_dir(root)
+        .args(["run", "fixtures/interrupt/slow.yaml", "--no-snapshots"])
+        .arg("--reports")
+        .arg(reports.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("conform runs");
+    let started = Instant::now();
+    let moto = loop {
+        if let Some(pid) = children(conform.id()).into_iter().next() {
+            break pid;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "conform started no emulator");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    conform.kill().unwrap();
+    conform.wait().unwrap();
+    let killed = Instant::now();
+    while std::path::Path::new(&format!("/proc/{moto}")).exists() && killed.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A zombie (reaped by init soon) counts as gone: it runs nothing.
+    let state = std::fs::read_to_string(format!("/proc/{moto}/stat")).unwrap_or_default();
+    assert!(state.is_empty() || state.contains(") Z "), "moto (pid {moto}) outlived a killed conform: {state}");
+}

@@ -126,7 +126,9 @@ pub fn run(args: RunArgs) -> u8 {
         let mut options = RunOptions::new(jobs);
         options.bindings = bindings;
         options.allow_destructive = args.allow_destructive;
-        let specs = specs.into_iter().map(Arc::new).collect();
+        let mut specs: Vec<Arc<crate::spec::Spec>> = specs.into_iter().map(Arc::new).collect();
+        let mut history = engine::schedule::History::load(&target.name);
+        engine::schedule::longest_first(&mut specs, &history);
         let summary = engine::run(specs, target.clone(), &options, cancel, |result| {
             progress.inc(1);
             progress.set_message(result.id.clone());
@@ -137,6 +139,11 @@ pub fn run(args: RunArgs) -> u8 {
         .await;
         progress.finish_and_clear();
 
+        if !summary.interrupted {
+            if let Err(e) = history.record(&target.name, &summary.results) {
+                eprintln!("warning: cannot record spec durations for scheduling: {e}");
+            }
+        }
         let verdicts: Vec<Verdict> = summary.results.iter().map(|r| expectations.judge(r)).collect();
         let unexplained = verdicts.iter().any(|v| v.is_unexplained());
         for stale in expectations.stale(&all_ids) {

@@ -5,6 +5,7 @@ mod bind;
 mod call;
 mod ledger;
 mod resources;
+pub mod schedule;
 mod workload;
 
 use std::sync::{Arc, Mutex};

@@ -295,7 +295,8 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
         command.current_dir(dir);
     }
     let log = install::home().join("logs").join(format!("{}-{port}.log", emulator.name));
-    let mut process = ManagedProcess::spawn(emulator.name, command, port, log)?;
+    let marker = (!emulator.npm_extras.is_empty()).then(|| state.display().to_string());
+    let mut process = ManagedProcess::spawn(emulator.name, command, port, log, marker)?;
     process.wait_ready(Duration::from_secs(60), profile.ready_line).await?;
     Ok((process, version(emulator, &program, package.as_deref())))
 }

@@ -7,6 +7,7 @@ mod endpoint;
 pub mod install;
 pub mod localstack;
 pub mod managed;
+mod orphans;
 mod process;
 
 use std::collections::{BTreeMap, BTreeSet};

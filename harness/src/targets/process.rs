@@ -15,6 +15,8 @@ pub struct ManagedProcess {
     pub port: u16,
     child: Handle,
     pub log: PathBuf,
+    /// The note that lets a later run stop this emulator if this one dies without doing so.
+    note: Option<PathBuf>,
 }
 
 /// What runs behind the port: a child process, or a container (LocalStack through testcontainers).
@@ -62,7 +64,10 @@ pub fn free_port() -> std::io::Result<u16> {
 impl ManagedProcess {
     /// Starts `command` (program, arguments, environment and working directory already set) with
     /// its output going to `log`.
-    pub fn spawn(what: &str, mut command: Command, port: u16, log: PathBuf) -> Result<Self, TargetError> {
+    /// `marker`: a string on the command line of every process of the emulator's tree (its state
+    /// directory), for stopping strays after a crash; see `orphans`.
+    pub fn spawn(what: &str, mut command: Command, port: u16, log: PathBuf, marker: Option<String>) -> Result<Self, TargetError> {
+        super::orphans::sweep();
         let fail = |why: String| TargetError::Start { what: what.to_owned(), why };
         if let Some(dir) = log.parent() {
             std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
@@ -70,15 +75,22 @@ impl ManagedProcess {
         let out = std::fs::File::create(&log).map_err(|e| fail(format!("cannot create {}: {e}", log.display())))?;
         let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
         let program = command.as_std().get_program().to_string_lossy().into_owned();
-        let child = command
+        command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| fail(format!("cannot run {program}: {e}")))?;
-        Ok(Self { what: what.to_owned(), port, child: Handle::Child(child), log })
+            .kill_on_drop(true);
+        // SAFETY: between fork and exec only prctl(2) runs, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                // Killed with its parent thread (a tokio worker, alive for the whole run).
+                nix::sys::prctl::set_pdeathsig(Some(nix::sys::signal::Signal::SIGKILL)).map_err(std::io::Error::from)
+            });
+        }
+        let child = command.spawn().map_err(|e| fail(format!("cannot run {program}: {e}")))?;
+        let note = child.id().and_then(|pid| super::orphans::note(pid, marker));
+        Ok(Self { what: what.to_owned(), port, child: Handle::Child(child), log, note })
     }
 
     /// A container already started and answering on `host:port`; `stop` removes it.
@@ -88,7 +100,7 @@ impl ManagedProcess {
         port: u16,
         stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>,
     ) -> Self {
-        Self { what: what.to_owned(), port, child: Handle::Container { host, stop }, log: PathBuf::new() }
+        Self { what: what.to_owned(), port, child: Handle::Container { host, stop }, log: PathBuf::new(), note: None }
     }
 
     pub fn url(&self) -> String {
@@ -157,6 +169,9 @@ impl ManagedProcess {
 
     /// Stops the process and waits for it to exit.
     pub async fn stop(self) {
+        if let Some(note) = &self.note {
+            let _ = std::fs::remove_file(note);
+        }
         match self.child {
             Handle::Child(mut child) => {
                 // An emulator's own children must not outlive it, even those in a session of
