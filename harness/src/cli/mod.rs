@@ -330,6 +330,8 @@ fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::pat
         return exit::BAD_INPUT;
     }
     eprintln!("wrote {}: {}", out.display(), doc.lines().find(|l| l.starts_with("**")).unwrap_or(""));
+    let models = doc.split("## Against AWS's service models").nth(1).unwrap_or("");
+    models.lines().filter(|l| l.starts_with("| ")).for_each(|l| println!("{l}"));
     exit::OK
 }
 
