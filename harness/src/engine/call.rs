@@ -46,12 +46,14 @@ impl SpecContext<'_> {
                 .find(|(_, c)| !c.passed)
                 .map(|(span, c)| (span, c.clone()));
             let checks = error_check.into_iter().chain(body_checks).collect();
-            let shape = crate::model::check_response(
+            let fault = fault(call, &response);
+            // A fault is not an answer, so it is not held to the model either.
+            let shape = if fault.is_some() { Vec::new() } else { crate::model::check_response(
                 call.service.name,
                 &call.action,
                 &response.body,
                 response.error.as_ref().map(|e| e.code.as_str()),
-            );
+            ) };
             attempts.push(Attempt {
                 iteration: self.iteration,
                 request: request.clone(),
@@ -64,7 +66,7 @@ impl SpecContext<'_> {
             });
             // A 5xx or a body that is not JSON is the target's or the network's trouble, not an
             // answer to judge: retried when the call is read-only, else reported as an error.
-            if let Some(fault) = fault(call, &response) {
+            if let Some(fault) = fault {
                 if read_only(&call.action) && faults < FAULT_RETRIES {
                     faults += 1;
                     tokio::time::sleep(Duration::from_millis(200 << faults)).await;

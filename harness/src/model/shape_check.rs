@@ -104,7 +104,13 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
                     }
                 }
             }
-            for name in required.iter().filter(|r| !entries.iter().any(|(k, _)| k == r)) {
+            // AWS leaves out empty collections even where the model says required: recorded
+            // SendMessageBatch answers with `Successful` alone when nothing failed.
+            let empty_collection = |name: &str| {
+                direction == Direction::Response
+                    && members.get(name).and_then(|m| model.shape(&m.shape)).is_some_and(|s| matches!(s, Shape::List { .. } | Shape::Map { .. }))
+            };
+            for name in required.iter().filter(|r| !entries.iter().any(|(k, _)| k == r) && !empty_collection(r)) {
                 out.push(Finding { path: path.clone(), at: tree, message: format!("required member `{name}` of {shape_name} is missing"), help: None });
             }
         }
@@ -229,6 +235,10 @@ mod tests {
         // Ranges are input validation: AWS answers FailedRecordCount 0 against a minimum of 1.
         let answer = json!({ "FailedRecordCount": 0, "Records": [{ "ShardId": "s", "SequenceNumber": "1" }] });
         assert!(super::super::check_response("kinesis", "PutRecords", &answer, None).is_empty());
+        // An empty collection may be left out of a response, as AWS does with `Failed`.
+        let batch = json!({ "Successful": [{ "Id": "1", "MessageId": "m", "MD5OfMessageBody": "x" }] });
+        assert!(super::super::check_response("sqs", "SendMessageBatch", &batch, None).is_empty());
+        assert_eq!(problems("sqs", "SendMessageBatchRequest", json!({ "QueueUrl": "q" })), ["$: required member `Entries` of SendMessageBatchRequest is missing"]);
         let p = problems("dynamodb", "DescribeTableOutput", json!({ "Table": { "CreationDateTime": "2024-01-01" } }));
         assert_eq!(p, ["$.Table.CreationDateTime: a string where Date is a timestamp (epoch seconds)"]);
     }
