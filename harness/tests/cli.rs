@@ -111,3 +111,38 @@ fn check_holds_requests_to_the_aws_model() {
     // The second step expects an error, so it may send what the model forbids.
     assert!(!stderr.contains("model.yaml:10:"), "{stderr}");
 }
+
+#[test]
+fn the_loader_is_strict_about_what_cannot_be_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs/sqs");
+    std::fs::create_dir_all(&specs).unwrap();
+    let head = "title: t\nsource: https://example.com\n";
+    let poll = "  - call: sqs.ListQueues\n    with: {}\n";
+    let cases = [
+        ("zero-interval", format!("id: sqs/zero-interval\n{head}steps:\n{poll}    eventually: {{ timeout: 5s, interval: 0s }}\n    expect: {{ $.QueueUrls: {{ exists: true }} }}\n"), "`0s` must be longer than zero"),
+        ("zero-timeout", format!("id: sqs/zero-timeout\n{head}timeout: 0s\nsteps:\n  - sleep: 1s\n"), "`0s` must be longer than zero"),
+        ("huge", format!("id: sqs/huge\n{head}steps:\n  - sleep: 10000000h\n"), "is longer than any wait a spec may have"),
+        ("overflow", format!("id: sqs/overflow\n{head}timeout: 99999999999999999999s\nsteps:\n  - sleep: 1s\n"), "is not a duration"),
+        ("length-word", format!("id: sqs/length-word\n{head}steps:\n{poll}    expect: {{ $.QueueUrls: {{ length: abc }} }}\n"), "`length` takes a count"),
+        ("numeric-id", format!("id: 12345\n{head}steps:\n  - sleep: 1s\n"), "spec id `12345` is not this file's path under specs/ (`sqs/numeric-id`)"),
+        ("forward", format!("id: sqs/forward\n{head}resources:\n  q: {{ sqs.queue: {{ redrive: {{ to: dlq, max_receive_count: 1 }} }} }}\n  dlq: {{ sqs.queue: {{}} }}\nsteps:\n  - sleep: 1s\n"), "`dlq` is not a queue declared above"),
+        ("python", format!("id: sqs/python\n{head}steps: !!python/object:os.system [ls]\n"), "python.yaml:4:"),
+    ];
+    for (name, text, expected) in &cases {
+        let path = specs.join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let (code, _, stderr) = conform(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: expected `{expected}` in {stderr}");
+    }
+    // The same id in two files names both.
+    let other = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap();
+    for f in ["a.yaml", "b.yaml"] {
+        std::fs::write(other.join(f), format!("id: sqs/same\n{head}steps:\n  - sleep: 1s\n")).unwrap();
+    }
+    let (code, _, stderr) = conform(&["check", other.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("spec id `sqs/same` is used by") && stderr.contains("a.yaml") && stderr.contains("b.yaml"), "{stderr}");
+}

@@ -227,8 +227,8 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
         return Err(exit::BAD_INPUT);
     }
     let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).collect();
-    if let Some(dup) = duplicate_id(&specs) {
-        eprintln!("error: spec id `{dup}` is used by more than one file");
+    if let Some((id, first, second)) = duplicate_id(&specs) {
+        eprintln!("error: spec id `{id}` is used by {first} and by {second}");
         return Err(exit::BAD_INPUT);
     }
     specs.retain(|s| {
@@ -238,10 +238,10 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
     Ok(specs)
 }
 
-fn duplicate_id(specs: &[Spec]) -> Option<&str> {
-    let mut ids: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+/// An id two files share, and both files.
+fn duplicate_id(specs: &[Spec]) -> Option<(&str, &str, &str)> {
+    let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    specs.iter().find_map(|s| seen.insert(&s.id, &s.file.name).map(|first| (s.id.as_str(), first, s.file.name.as_str())))
 }
 
 /// Prints each problem as a miette diagnostic: `file:line:col`, the snippet, a label and a hint.

@@ -27,6 +27,10 @@ pub const BUILTINS: [&str; 4] = ["prefix", "region", "run_id", "now"];
 /// Capabilities a spec may require with `needs:`; targets declare which they have.
 pub const CAPABILITIES: [&str; 6] = ["fifo", "redrive", "streams", "ttl", "ttl-expiry", "resharding"];
 
+/// The longest wait (timeout, sleep, interval) a spec may declare: beyond the 48 hours AWS may take
+/// to delete an expired DynamoDB item, with margin; past it a value is a typo, not a wait.
+const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 const MATCHERS: [&str; 15] = [
     "equals", "regex", "type", "length", "contains", "exists", "absent", "gt", "gte", "lt", "lte", "not", "each",
     "one_of", "increasing",
@@ -130,6 +134,14 @@ impl Validator<'_> {
             self.error(Pos::of(&raw.id), id.len(), "spec id must be lowercase words separated by `/`")
                 .help("e.g. `sqs/fifo/content-dedup`");
         }
+        // Under a `specs/` directory the id is the file's path there: one place to find a spec by id.
+        let name = self.file.name.replace('\\', "/");
+        if let Some(expected) = name.rsplit_once("specs/").map(|(_, rest)| rest.trim_end_matches(".yaml").trim_end_matches(".yml")) {
+            if id != expected {
+                self.error(Pos::of(&raw.id), id.len(), format!("spec id `{id}` is not this file's path under specs/ (`{expected}`)"))
+                    .help(format!("write `id: {expected}`, or move the file"));
+            }
+        }
         if !raw.source.value.starts_with("https://") {
             self.error(Pos::of(&raw.source), raw.source.value.len(), "`source` must be the https URL of the page that documents the behaviour");
         }
@@ -146,7 +158,7 @@ impl Validator<'_> {
             }
         }
         let covers = raw.covers.into_iter().map(|c| c.value).collect();
-        let timeout = raw.timeout.as_ref().and_then(|t| self.duration(t));
+        let timeout = raw.timeout.as_ref().and_then(|t| self.positive_duration(t));
         let normalize = raw.normalize.as_ref().map(|n| self.normalize_rules(n)).unwrap_or_default();
         let resources = self.resources(raw.resources);
         let steps = raw.steps.into_iter().filter_map(|s| self.step(s)).collect();
@@ -208,8 +220,24 @@ impl Validator<'_> {
         false
     }
 
+    /// A duration that must not be zero: a zero timeout ends before anything runs, a zero
+    /// interval polls without pause.
+    fn positive_duration(&mut self, text: &Spanned<String>) -> Option<Duration> {
+        let d = self.duration(text)?;
+        if d.is_zero() {
+            self.error(Pos::of(text), text.value.len(), format!("`{}` must be longer than zero", text.value));
+            return None;
+        }
+        Some(d)
+    }
+
     fn duration(&mut self, text: &Spanned<String>) -> Option<Duration> {
         match humantime::parse_duration(&text.value) {
+            Ok(d) if d > MAX_WAIT => {
+                self.error(Pos::of(text), text.value.len(), format!("`{}` is longer than any wait a spec may have ({})", text.value, humantime::format_duration(MAX_WAIT)))
+                    .help("check the unit: `500ms`, `2s`, `1m`, `48h`");
+                None
+            }
             Ok(d) => Some(d),
             Err(e) => {
                 self.error(Pos::of(text), text.value.len(), format!("`{}` is not a duration: {e}", text.value))
@@ -568,7 +596,13 @@ impl Validator<'_> {
                         None
                     }
                 },
-                "length" => self.matcher(value).map(|m| Matcher::Length(Box::new(m))),
+                "length" => match &value.value {
+                    NodeValue::String(_) | NodeValue::Bool(_) | NodeValue::Null | NodeValue::Seq(_) => {
+                        self.node_error(value, "`length` takes a count (`length: 3`) or matchers on the count (`length: { gte: 1 }`)");
+                        None
+                    }
+                    _ => self.matcher(value).map(|m| Matcher::Length(Box::new(m))),
+                },
                 "not" => self.matcher(value).map(|m| Matcher::Not(Box::new(m))),
                 "each" => self.matcher(value).map(|m| Matcher::Each(Box::new(m))),
                 "increasing" => match value.value {
@@ -653,8 +687,8 @@ impl Validator<'_> {
     fn eventually(&mut self, spanned: Spanned<RawEventually>) -> Eventually {
         let pos = Pos::of(&spanned);
         let raw = spanned.value;
-        let timeout = self.duration(&raw.timeout).unwrap_or_default();
-        let interval = raw.interval.as_ref().and_then(|i| self.duration(i)).unwrap_or(Duration::from_millis(200));
+        let timeout = self.positive_duration(&raw.timeout).unwrap_or_default();
+        let interval = raw.interval.as_ref().and_then(|i| self.positive_duration(i)).unwrap_or(Duration::from_millis(200));
         let max_interval = raw.max_interval.as_ref().and_then(|i| self.duration(i)).unwrap_or(Duration::from_secs(2));
         let backoff = raw.backoff.unwrap_or(1.5);
         if backoff < 1.0 {
