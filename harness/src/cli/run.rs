@@ -265,7 +265,7 @@ fn review_snapshots(args: &RunArgs, target: &targets::Target, results: &[SpecRes
     }
     eprintln!("snapshots in {}: {unchanged} unchanged, {written} written, {new} new, {changed} changed", dir.display());
     if new + changed > 0 {
-        eprintln!("  accept with `conform run --update` (same selection) or `cargo insta review`");
+        eprintln!("  accept with `conform run --update` (same selection)");
     }
     new + changed > 0
 }

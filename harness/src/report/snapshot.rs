@@ -1,6 +1,6 @@
 //! Snapshot reports: each spec's observed answers, normalised, stored per target as insta-format
-//! `.snap` files (`reports/<target>/<spec id>.snap`), so `cargo insta review` can accept changes
-//! and `conform diff` can compare targets field by field.
+//! `.snap` files (`reports/<target>/<spec id>.snap`), so `conform diff` can compare targets field
+//! by field and changes are reviewed as plain diffs (`conform run --update` accepts them).
 //!
 //! What is kept: the steps marked `snapshot: true`, or every call step when none is marked; of a
 //! step polled with `eventually`, only the final attempt of each `repeat` iteration, so the
