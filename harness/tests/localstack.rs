@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use conform::targets::{self, localstack, TargetChoice};
 
+/// The tests compare the engine's containers before and after, so they take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Whether an engine answers; under CI its absence fails the test.
 async fn engine() -> bool {
     match localstack::probe_engine().await {
@@ -36,6 +39,7 @@ fn localstack_containers() -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn localstack_starts_runs_specs_and_is_removed() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     if !engine().await {
         return;
     }
@@ -66,6 +70,7 @@ async fn localstack_starts_runs_specs_and_is_removed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_image_is_a_clear_error_within_seconds() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     if !engine().await {
         return;
     }
@@ -77,4 +82,39 @@ async fn a_wrong_image_is_a_clear_error_within_seconds() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("conform/no-such-image:0"), "{out}");
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_image_named_in_the_config_file_is_a_target() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    if !engine().await {
+        return;
+    }
+    // The locally built LocalStack image stands in for any image a user has (ElasticMQ, moto…).
+    let image = format!("{}:{}", localstack::LOCAL_IMAGE, localstack::LOCAL_TAG);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("conform.toml");
+    std::fs::write(
+        &config,
+        format!("[targets.my-image]\nimage = \"{image}\"\nport = 4566\nservices = [\"sqs\"]\nready-log = \"Ready.\"\nready-path = \"/_localstack/health\"\ncapabilities = [\"fifo\"]\n"),
+    )
+    .unwrap();
+    let before = localstack_containers();
+    let reports = dir.path().join("reports");
+    let args = [
+        "run",
+        "specs/sqs/basic/create-queue-idempotent.yaml",
+        "specs/kinesis/records",
+        "--target",
+        "my-image",
+        "--update",
+        "--config",
+        config.to_str().unwrap(),
+        "--reports",
+        reports.to_str().unwrap(),
+    ];
+    let (code, out) = conform(&args, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("my-image 2026.3.0:") && out.contains("1 pass") && out.contains("skipped-as-gap"), "{out}");
+    assert_eq!(localstack_containers(), before, "the container is removed");
 }

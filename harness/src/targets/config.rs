@@ -11,7 +11,8 @@
 //! capabilities = ["fifo", "redrive", "streams", "ttl", "resharding"]
 //! ```
 //!
-//! `--target shared-localstack` then runs it and reports under that name.
+//! `--target shared-localstack` then runs it and reports under that name. A target can also be any
+//! container image (`image`, `port`, `services`, `ready-log`/`ready-path`, `env`): see `container`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,6 +44,20 @@ pub struct TargetConfig {
     pub timing_scale: Option<f64>,
     /// Replaces the capabilities the target declares.
     pub capabilities: Option<Vec<String>>,
+    /// A container image (`name:tag`) that testcontainers starts for the run.
+    pub image: Option<String>,
+    /// The port inside the container that every service answers on.
+    pub port: Option<u16>,
+    /// The services the image serves.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Ready when this line appears on the container's stdout or stderr.
+    pub ready_log: Option<String>,
+    /// Ready when this HTTP path answers 2xx.
+    pub ready_path: Option<String>,
+    /// Environment of the container.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// A configured target: what to start, and what to change about it once started.
@@ -71,6 +86,34 @@ impl Config {
         }
         if settings.timing_scale.is_some_and(|s| s.is_nan() || s <= 0.0) {
             return Err(bad("timing-scale must be a positive number".into()));
+        }
+        if let Some(image) = &settings.image {
+            if settings.uses.is_some() || settings.endpoint.is_some() || !settings.endpoints.is_empty() {
+                return Err(bad("`image` is a target of its own: leave out `use` and `endpoint(s)`".into()));
+            }
+            let image = super::localstack::Image::choose(Some(image), false).map_err(|_| bad(format!("image `{image}` is not `name:tag`")))?;
+            let port = settings.port.ok_or_else(|| bad("`image` needs `port`: the port the services answer on inside the container".into()))?;
+            if settings.services.is_empty() {
+                return Err(bad("`image` needs `services`, e.g. [\"sqs\"]".into()));
+            }
+            let services = settings
+                .services
+                .iter()
+                .map(|s| crate::services::by_name(s).map(|s| s.name).ok_or_else(|| bad(format!("unknown service `{s}`"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let spec = super::container::ContainerTarget {
+                image,
+                port,
+                services,
+                ready_log: settings.ready_log.clone(),
+                ready_path: settings.ready_path.clone(),
+                env: settings.env.clone(),
+            };
+            let inner = TargetChoice::Container { name: name.to_owned(), spec: Box::new(spec) };
+            return Ok(Some(Configured { name: name.to_owned(), inner, settings: settings.clone() }));
+        }
+        if settings.port.is_some() || !settings.services.is_empty() || settings.ready_log.is_some() || settings.ready_path.is_some() || !settings.env.is_empty() {
+            return Err(bad("`port`, `services`, `ready-log`, `ready-path` and `env` go with `image`".into()));
         }
         let inner = match (&settings.uses, &settings.endpoint, settings.endpoints.is_empty()) {
             (Some(uses), None, true) => match uses.as_str() {
@@ -133,6 +176,16 @@ mod tests {
     }
 
     #[test]
+    fn an_image_is_a_target() {
+        let c = config("[targets.ls]\nimage = \"conform/localstack:2026.3.0\"\nport = 4566\nservices = [\"sqs\", \"kinesis\"]\nready-log = \"Ready.\"\nenv = { DEBUG = \"1\" }\ncapabilities = [\"fifo\"]\n");
+        let TargetChoice::Container { name, spec } = c.choice("ls").unwrap().unwrap().inner else { panic!() };
+        assert_eq!(name, "ls");
+        assert_eq!(spec.image.to_string(), "conform/localstack:2026.3.0");
+        assert_eq!((spec.port, spec.services.clone()), (4566, vec!["sqs", "kinesis"]));
+        assert_eq!(spec.env["DEBUG"], "1");
+    }
+
+    #[test]
     fn applies_name_timing_and_capabilities() {
         let c = config("[targets.ls]\nendpoint = \"http://localhost:4566\"\ntiming-scale = 3.0\ncapabilities = [\"fifo\", \"streams\"]\n");
         let configured = c.choice("ls").unwrap().unwrap();
@@ -150,6 +203,9 @@ mod tests {
         assert!(err("[targets.t]\nuse = \"moto\"\nendpoint = \"http://x\"\n").contains("either `use`"));
         assert!(err("[targets.t]\nuse = \"moto\"\ncapabilities = [\"fifoo\"]\n").contains("unknown capability `fifoo`"));
         assert!(err("[targets.t]\nuse = \"nosuch\"\n").contains("[targets.t]"));
+        assert!(err("[targets.t]\nimage = \"x:1\"\nservices = [\"sqs\"]\n").contains("needs `port`"));
+        assert!(err("[targets.t]\nimage = \"x:1\"\nport = 1\nservices = [\"sns\"]\n").contains("unknown service `sns`"));
+        assert!(err("[targets.t]\nuse = \"moto\"\nport = 1\n").contains("go with `image`"));
         let syntax = toml::from_str::<Config>("[targets.t]\nuze = 1\n").unwrap_err().to_string();
         assert!(syntax.contains("uze") && syntax.contains("line 2"), "{syntax}");
     }

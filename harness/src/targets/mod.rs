@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod container;
 mod endpoint;
 pub mod install;
 pub mod localstack;
@@ -71,6 +72,8 @@ pub enum TargetChoice {
     Aws,
     /// LocalStack in a container started through testcontainers (needs a Docker engine).
     LocalStack,
+    /// Any image, as a named target in `conform.toml` describes it (needs a Docker engine).
+    Container { name: String, spec: Box<container::ContainerTarget> },
     /// A target named in `conform.toml`.
     Configured(Box<config::Configured>),
 }
@@ -92,6 +95,7 @@ impl TargetChoice {
             Self::Endpoint { name, .. } => name.clone(),
             Self::Aws => "aws".into(),
             Self::LocalStack => "localstack".into(),
+            Self::Container { name, .. } => name.clone(),
             Self::Configured(c) => c.name.clone(),
         }
     }
@@ -116,6 +120,7 @@ pub async fn start(choice: &TargetChoice, region: &str) -> Result<Target, Target
         TargetChoice::Endpoint { name, urls } => endpoint::build(name, urls, region),
         TargetChoice::Aws => aws::start(region).await,
         TargetChoice::LocalStack => localstack::start(region).await,
+        TargetChoice::Container { name, spec } => container::start(spec, name, region).await,
         TargetChoice::Configured(configured) => {
             let mut target = Box::pin(start(&configured.inner, configured.region(region))).await?;
             configured.apply(&mut target);
