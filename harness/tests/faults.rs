@@ -7,12 +7,17 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static LIST_CALLS: AtomicUsize = AtomicUsize::new(0);
+static CREATE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn answer(action: &str) -> (u16, &'static str) {
     match action {
         // Fails twice, then answers: a retried read-only call.
         "ListQueues" if LIST_CALLS.fetch_add(1, Ordering::SeqCst) < 2 => (503, r#"{"__type": "ServiceUnavailable", "message": "busy"}"#),
         "ListQueues" => (200, r#"{"QueueUrls": []}"#),
+        // Throttled once, as Kinesis does when too many streams are being created at once.
+        "CreateStream" if CREATE_CALLS.fetch_add(1, Ordering::SeqCst) < 1 => {
+            (400, r#"{"__type": "LimitExceededException", "message": "Limit for streams being created concurrently exceeded"}"#)
+        }
         "SendMessage" => (500, r#"{"__type": "InternalError", "message": "boom"}"#),
         "GetQueueUrl" => (400, "<html>proxy error</html>"),
         _ => (200, "{}"),
@@ -48,11 +53,15 @@ fn faults_are_errors_and_read_only_calls_are_retried() {
     assert_eq!(status, "pass", "two 503s, then an answer: {out}");
     assert_eq!(LIST_CALLS.load(Ordering::SeqCst), 3);
 
+    let (status, out) = run("throttled", "  - call: kinesis.CreateStream\n    with: { StreamName: s, ShardCount: 1 }\n");
+    assert_eq!(status, "pass", "a throttled create is repeated: {out}");
+    assert_eq!(CREATE_CALLS.load(Ordering::SeqCst), 2);
+
     let (status, out) = run("server-error", "  - call: sqs.SendMessage\n    with: { QueueUrl: q, MessageBody: b }\n");
     assert_eq!(status, "error", "{out}");
     assert!(out.contains("sqs.SendMessage: HTTP 500 boom: a fault, not a verdict"), "{out}");
 
     let (status, out) = run("garbage", "  - call: sqs.GetQueueUrl\n    with: { QueueName: q }\n    expect_error: { status: 400 }\n");
     assert_eq!(status, "error", "{out}");
-    assert!(out.contains("with a body that is not JSON: \"<html>proxy error</html>\" (after 2 retries)"), "{out}");
+    assert!(out.contains("with a body that is not JSON: \"<html>proxy error</html>\" (after 3 retries)"), "{out}");
 }

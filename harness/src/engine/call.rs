@@ -67,7 +67,8 @@ impl SpecContext<'_> {
             // A 5xx or a body that is not JSON is the target's or the network's trouble, not an
             // answer to judge: retried when the call is read-only, else reported as an error.
             if let Some(fault) = fault {
-                if read_only(&call.action) && faults < FAULT_RETRIES {
+                // A throttled request was not carried out, so any call may be repeated.
+                if (read_only(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
                     faults += 1;
                     tokio::time::sleep(Duration::from_millis(200 << faults)).await;
                     continue;
@@ -112,12 +113,16 @@ impl SpecContext<'_> {
     }
 }
 
-/// How often a read-only call is retried after a fault.
-const FAULT_RETRIES: u32 = 2;
+/// How often a read-only or throttled call is retried after a fault.
+const FAULT_RETRIES: u32 = 3;
 
 /// Why a response is a fault rather than an answer: a server error the step did not ask for, or a
 /// body that is not JSON.
 fn fault(call: &Call, response: &WireResponse) -> Option<String> {
+    if throttled(call, response) {
+        let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
+        return Some(format!("throttled: {} {message}", response.error.as_ref().map_or("", |e| e.code.as_str())).trim_end().to_owned());
+    }
     let expects_5xx = call.expect_error.as_ref().and_then(|e| e.status).is_some_and(|s| s >= 500);
     if response.status >= 500 && !expects_5xx {
         let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
@@ -127,6 +132,18 @@ fn fault(call: &Call, response: &WireResponse) -> Option<String> {
         Value::String(text) => Some(format!("HTTP {} with a body that is not JSON: {:?}", response.status, text.chars().take(80).collect::<String>())),
         _ => None,
     }
+}
+
+/// A throttling answer the step did not ask for: AWS and emulators limit request rates (Kinesis
+/// allows few streams to be created at once), which says nothing about the behaviour under test.
+fn throttled(call: &Call, response: &WireResponse) -> bool {
+    const THROTTLING: [&str; 4] = ["ThrottlingException", "RequestThrottled", "ThrottledException", "LimitExceededException"];
+    let Some(error) = &response.error else { return false };
+    let asked = call.expect_error.as_ref().is_some_and(|e| e.code.as_deref() == Some(error.code.as_str()));
+    // LimitExceededException also reports quotas (shard counts) that specs assert: only its rate form is throttling.
+    let rate = error.code != "LimitExceededException"
+        || error.message.as_deref().is_some_and(|m| m.contains("concurrently") || m.to_lowercase().contains("rate exceeded"));
+    !asked && THROTTLING.contains(&error.code.as_str()) && rate
 }
 
 /// Calls that change nothing, so repeating one after a fault is safe.
