@@ -19,6 +19,9 @@ pub struct Expectations {
     /// already reviewed (`paths`: the JSONPaths accepted; empty: all of the spec's findings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shape: Vec<Divergence>,
+    /// The file's leading comment, kept when the file is rewritten: people write context there.
+    #[serde(skip)]
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -88,7 +91,12 @@ impl Expectations {
     pub fn load(reports: &Path, target: &str) -> Result<Self, SpecErrors> {
         let path = Self::path_for(reports, target);
         match std::fs::read_to_string(&path) {
-            Ok(text) => parse_yaml(&path.display().to_string(), &text),
+            Ok(text) => {
+                let mut expectations: Self = parse_yaml(&path.display().to_string(), &text)?;
+                let header: String = text.lines().take_while(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+                expectations.header = (!header.is_empty()).then_some(header);
+                Ok(expectations)
+            }
             Err(_) => Ok(Self { target: target.to_owned(), ..Self::default() }),
         }
     }
@@ -166,10 +174,13 @@ impl Expectations {
 
     /// The file's text: a header comment, then the entries.
     pub fn render(&self) -> String {
-        let mut out = format!(
-            "# Known divergences of {} from AWS. Each entry names a spec that does not pass there, what the\n# target does instead, and a link where one exists. The spec stays true to AWS.\ntarget: {}\ndivergences:\n",
-            self.target, self.target
-        );
+        let header = self.header.clone().unwrap_or_else(|| {
+            format!(
+                "# Known divergences of {} from AWS. Each entry names a spec that does not pass there, what the\n# target does instead, and a link where one exists. The spec stays true to AWS.\n",
+                self.target
+            )
+        });
+        let mut out = format!("{header}target: {}\ndivergences:\n", self.target);
         out += &render_entries(&self.divergences);
         if !self.shape.is_empty() {
             out += "# Responses that depart from AWS's service model (reviewed): `paths` are the JSONPaths accepted.\nshape:\n";
@@ -305,6 +316,18 @@ mod tests {
         assert_eq!(again.divergences.iter().map(|d| d.spec.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(again.divergences[0].reason, "r: with colon");
         assert!(again.divergences[1].reason.starts_with("TODO"));
+    }
+
+    #[test]
+    fn a_rewrite_keeps_the_files_own_header_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("expectations")).unwrap();
+        let text = "# kinesalite serves Kinesis, dynalite DynamoDB.\ntarget: k+d\ndivergences:\n  - spec: a\n    reason: r\n";
+        std::fs::write(dir.path().join("expectations/k+d.yaml"), text).unwrap();
+        let mut e = Expectations::load(dir.path(), "k+d").unwrap();
+        e.update_from(&[("a".to_string(), Verdict::ExpectedDivergence)]);
+        assert_eq!(e.render(), text);
+        assert!(Expectations::load(&dir.path().join("none"), "x").unwrap().render().starts_with("# Known divergences of x"));
     }
 
     #[test]
