@@ -56,8 +56,19 @@ pub enum TransportError {
     Signing(String),
     #[error("no credentials: {0}")]
     Credentials(String),
-    #[error("{0}")]
+    /// With its causes: reqwest's own text ("error sending request") hides what happened.
+    #[error("{}", with_causes(.0))]
     Http(#[from] reqwest::Error),
+}
+
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text = format!("{text}: {e}");
+        cause = e.source();
+    }
+    text
 }
 
 #[derive(Clone)]

@@ -57,6 +57,32 @@ fn descendants(root: nix::unistd::Pid) -> Vec<nix::unistd::Pid> {
 
 /// A port nothing listens on right now. Another process could take it before the emulator binds
 /// it; the readiness check then fails loudly rather than talking to the wrong server.
+/// The kernel sends PR_SET_PDEATHSIG when the *thread* that forked the child ends, not the
+/// process: a test harness's worker thread or a runtime's blocking thread can end long before the
+/// run does (cargo test's spec trials lost moto mid-run that way). So every emulator is forked by
+/// one thread that lives as long as the process.
+fn spawn_from_lasting_thread(command: Command) -> std::io::Result<Child> {
+    type Job = (Command, tokio::runtime::Handle, std::sync::mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("conform-spawner".into())
+            .spawn(move || {
+                for (mut command, runtime, reply) in queue {
+                    // The child is reaped by the caller's runtime.
+                    let _context = runtime.enter();
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("a thread can be started");
+        std::sync::Mutex::new(jobs)
+    });
+    let (reply, answer) = std::sync::mpsc::channel();
+    spawner.lock().expect("spawner lock").send((command, tokio::runtime::Handle::current(), reply)).expect("the spawner thread never ends");
+    answer.recv().expect("the spawner thread answers every job")
+}
+
 pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
@@ -84,11 +110,10 @@ impl ManagedProcess {
         // SAFETY: between fork and exec only prctl(2) runs, which is async-signal-safe.
         unsafe {
             command.pre_exec(|| {
-                // Killed with its parent thread (a tokio worker, alive for the whole run).
                 nix::sys::prctl::set_pdeathsig(Some(nix::sys::signal::Signal::SIGKILL)).map_err(std::io::Error::from)
             });
         }
-        let child = command.spawn().map_err(|e| fail(format!("cannot run {program}: {e}")))?;
+        let child = spawn_from_lasting_thread(command).map_err(|e| fail(format!("cannot run {program}: {e}")))?;
         let note = child.id().and_then(|pid| super::orphans::note(pid, marker));
         Ok(Self { what: what.to_owned(), port, child: Handle::Child(child), log, note })
     }
