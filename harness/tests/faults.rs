@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static LIST_CALLS: AtomicUsize = AtomicUsize::new(0);
 static CREATE_CALLS: AtomicUsize = AtomicUsize::new(0);
+static DELETE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn answer(action: &str) -> (u16, &'static str) {
     match action {
@@ -20,12 +21,54 @@ fn answer(action: &str) -> (u16, &'static str) {
         }
         "SendMessage" => (500, r#"{"__type": "InternalError", "message": "boom"}"#),
         "GetQueueUrl" => (400, "<html>proxy error</html>"),
+        "CreateQueue" => (200, r#"{"QueueUrl": "http://127.0.0.1/000000000000/q"}"#),
+        "GetQueueAttributes" => (200, r#"{"Attributes": {"QueueArn": "arn:aws:sqs:us-east-1:000000000000:q"}}"#),
+        // The first run's delete is lost twice, then succeeds; every later delete fails.
+        "DeleteQueue" => match DELETE_CALLS.fetch_add(1, Ordering::SeqCst) {
+            0 => (503, r#"{"__type": "ServiceUnavailable", "message": "busy"}"#),
+            1 => (200, "<html>gateway</html>"),
+            2 => (200, "{}"),
+            _ => (500, r#"{"__type": "InternalFailure", "message": "boom"}"#),
+        },
         _ => (200, "{}"),
     }
 }
 
 fn spec(step: &str) -> String {
     format!("id: x/fault\ntitle: t\nsource: https://example.com\nsteps:\n{step}")
+}
+
+#[test]
+fn a_delete_is_repeated_after_faults_and_one_that_keeps_failing_is_a_leak_in_every_report() {
+    let port = common::serve(answer);
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let path = dir.path().join("queue.yaml");
+    std::fs::write(&path, "id: x/queue\ntitle: t\nsource: https://example.com\nresources:\n  q: { sqs.queue: {} }\nsteps:\n  - call: sqs.GetQueueAttributes\n    with: { QueueUrl: \"${q.url}\", AttributeNames: [QueueArn] }\n").unwrap();
+    let run = |name: &str| {
+        let (json, junit) = (dir.path().join(format!("{name}.json")), dir.path().join(format!("{name}.xml")));
+        let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+            .current_dir(root)
+            .args(["run", path.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
+            .args(["--reports", dir.path().to_str().unwrap(), "--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned(), report, std::fs::read_to_string(&junit).unwrap())
+    };
+
+    let (code, err, report, junit) = run("recovered");
+    assert_eq!(DELETE_CALLS.load(Ordering::SeqCst), 3, "a 503 and a garbage 200 are repeated: {err}");
+    assert_eq!((code, report["leaks"].as_array().unwrap().len()), (Some(0), 0), "{err}");
+    assert!(!err.contains("LEAK") && !junit.contains("teardown"), "{err}");
+
+    let (code, err, report, junit) = run("leaked");
+    assert_eq!(DELETE_CALLS.load(Ordering::SeqCst), 7, "three retries after the first 500: {err}");
+    assert_eq!(code, Some(1), "a leak fails the run: {err}");
+    let leak = report["leaks"][0].as_str().unwrap();
+    assert!(leak.contains("InternalFailure") || leak.contains("HTTP 500"), "{leak}");
+    assert!(err.contains(&format!("LEAK  could not delete {leak}")), "{err}");
+    assert!(junit.contains(r#"<testcase name="teardown""#) && junit.contains("1 resource(s) could not be deleted"), "{junit}");
 }
 
 #[test]

@@ -180,10 +180,10 @@ pub fn run(args: RunArgs) -> u8 {
         }
         let snapshots_differ = !args.no_snapshots && review_snapshots(&args, &target, &summary.results);
         if let Some(path) = &args.junit {
-            write(path, junit::render(&target.name, &summary.results, &expectations));
+            write(path, junit::render(&target.name, &summary.results, &expectations, &summary.leaks));
         }
         if let Some(path) = &args.json {
-            write(path, json_report(&target, &summary.results, &expectations));
+            write(path, json_report(&target, &summary, &expectations));
         }
         if let Ok(target) = Arc::try_unwrap(target) {
             target.shutdown().await;
@@ -270,8 +270,9 @@ fn review_snapshots(args: &RunArgs, target: &targets::Target, results: &[SpecRes
     new + changed > 0
 }
 
-fn json_report(target: &targets::Target, results: &[SpecResult], expectations: &Expectations) -> String {
-    let results: Vec<serde_json::Value> = results
+fn json_report(target: &targets::Target, summary: &engine::RunSummary, expectations: &Expectations) -> String {
+    let results: Vec<serde_json::Value> = summary
+        .results
         .iter()
         .map(|r| {
             let mut value = serde_json::to_value(r).expect("results serialise");
@@ -285,6 +286,7 @@ fn json_report(target: &targets::Target, results: &[SpecResult], expectations: &
         "region": target.region,
         "harness": env!("CARGO_PKG_VERSION"),
         "results": results,
+        "leaks": summary.leaks,
     });
     serde_json::to_string_pretty(&report).expect("report serialises")
 }

@@ -43,6 +43,8 @@ const CREATORS: [Creator; 3] = [
 
 /// Errors that mean "already gone": deleting is then done.
 const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
+/// How often a delete is repeated after faults before the resource is reported as a leak.
+const DELETE_FAULT_RETRIES: u32 = 3;
 /// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
 const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
 /// Errors that mean "slow down" during setup: too many streams CREATING at once, throttling.
@@ -222,20 +224,34 @@ pub async fn delete(
     let service = services::by_name(deletion.service.name).expect("ledger holds known services");
     let endpoint = target.endpoint(service.name).ok_or("target lost its endpoint")?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
+    let mut faults = 0;
     loop {
         let outcome = client.call(service, endpoint, deletion.action, &deletion.request).await;
-        let retry = match &outcome {
+        // A delete is idempotent: after a fault (no answer, a server error, a body that is not
+        // JSON, throttling) it is sent again; a resource gone by then was deleted by the lost call.
+        let why = match &outcome {
+            Ok(r) if r.status >= 500 || r.body.is_string() => {
+                faults += 1;
+                format!("HTTP {} {}", r.status, r.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default())
+            }
             Ok(r) => match &r.error {
                 None => return Ok(()),
                 Some(e) if is_gone(e) => return Ok(()),
-                Some(e) if BUSY.contains(&e.code.as_str()) => true,
+                Some(e) if BUSY.contains(&e.code.as_str()) => "still busy".to_owned(),
+                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) => {
+                    faults += 1;
+                    e.code.clone()
+                }
                 Some(e) => return Err(format!("{}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
             },
-            Err(_) => true,
+            Err(e) => {
+                faults += 1;
+                e.to_string()
+            }
         };
-        if !retry || tokio::time::Instant::now() > deadline {
-            return Err(format!("{}: {}", deletion.label, outcome.err().map_or("still busy".into(), |e| e.to_string())));
+        if faults > DELETE_FAULT_RETRIES || tokio::time::Instant::now() > deadline {
+            return Err(format!("{}: {} (after {faults} faults)", deletion.label, why.trim_end()));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(500) * faults.max(1)).await;
     }
 }

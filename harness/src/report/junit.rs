@@ -4,7 +4,9 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Expectations, SpecResult, Verdict};
 
-pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations) -> String {
+/// `leaks`: resources the run could not delete, reported as a failing `teardown` case so no CI
+/// system shows the run green.
+pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations, leaks: &[String]) -> String {
     let mut suite = TestSuite::new(format!("conform ({target})"));
     for result in results {
         let verdict = expectations.judge(result);
@@ -37,6 +39,14 @@ pub fn render(target: &str, results: &[SpecResult], expectations: &Expectations)
             let name = if known { "model-finding (expected)" } else { "model-finding" };
             case.add_property(quick_junit::Property::new(name, format!("{step} {finding}")));
         }
+        suite.add_test_case(case);
+    }
+    if !leaks.is_empty() {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(format!("{} resource(s) could not be deleted", leaks.len()));
+        status.set_description(leaks.join("\n"));
+        let mut case = TestCase::new("teardown", status);
+        case.set_classname(target.to_owned());
         suite.add_test_case(case);
     }
     let mut report = Report::new("conform");
