@@ -15,6 +15,12 @@ pub enum TreeKind<'a, T> {
     String(&'a str),
     Seq(Vec<&'a T>),
     Map(Vec<(&'a str, &'a T)>),
+    /// A spec's generated list (`$list`): this many copies of one item.
+    Repeated(usize, &'a T),
+    /// A spec's generated string: of this many bytes (`$text`), or unknown until run time (`$string`).
+    Text(Option<usize>),
+    /// A spec's `$number`: known only at run time.
+    Number,
 }
 
 pub trait Tree: Sized {
@@ -114,6 +120,19 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
                 out.push(Finding { path: path.clone(), at: tree, message: format!("required member `{name}` of {shape_name} is missing"), help: None });
             }
         }
+        (Shape::List { member, min, max }, TreeKind::Repeated(count, item)) => {
+            if let Some(problem) = range("length", count as f64, *min, *max) {
+                finding(problem, None);
+            }
+            walk(model, &member.shape, item, format!("{path}[*]"), direction, out);
+        }
+        (Shape::String { min, max, .. }, TreeKind::Text(bytes)) => {
+            if let Some(problem) = bytes.and_then(|n| range("length", n as f64, *min, *max)) {
+                finding(problem, None);
+            }
+        }
+        (Shape::Integer { .. } | Shape::Long { .. } | Shape::Double | Shape::Float | Shape::Timestamp, TreeKind::Number)
+        | (Shape::Blob, TreeKind::Text(_)) => {}
         (Shape::List { member, min, max }, TreeKind::Seq(items)) => {
             if let Some(problem) = range("length", items.len() as f64, *min, *max) {
                 finding(problem, None);
@@ -166,6 +185,9 @@ fn describe<T>(kind: &TreeKind<'_, T>) -> &'static str {
         TreeKind::String(_) => "a string",
         TreeKind::Seq(_) => "a list",
         TreeKind::Map(_) => "a mapping",
+        TreeKind::Repeated(..) => "a generated list",
+        TreeKind::Text(_) => "a generated string",
+        TreeKind::Number => "a generated number",
     }
 }
 

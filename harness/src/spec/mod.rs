@@ -1,6 +1,7 @@
 //! Specs: YAML files of service behaviour, parsed into a typed model that keeps source positions.
 //! No I/O beyond reading files; nothing here talks to a service.
 
+pub mod generate;
 pub mod model;
 pub mod node;
 pub mod raw;

@@ -165,6 +165,15 @@ mod tests {
 impl crate::model::Tree for Node {
     fn kind(&self) -> crate::model::TreeKind<'_, Self> {
         use crate::model::TreeKind;
+        use crate::spec::generate::Generator;
+        // A malformed generator is reported by the validator; here it is taken as the mapping it is.
+        match crate::spec::generate::generator(self) {
+            Some(Ok(Generator::List { count, item })) => return TreeKind::Repeated(count, item),
+            Some(Ok(Generator::Text { bytes, .. })) => return TreeKind::Text(Some(bytes)),
+            Some(Ok(Generator::String(_))) => return TreeKind::Text(None),
+            Some(Ok(Generator::Number(_))) => return TreeKind::Number,
+            _ => {}
+        }
         match &self.value {
             NodeValue::Null => TreeKind::Null,
             NodeValue::Bool(_) => TreeKind::Bool,

@@ -2,12 +2,14 @@
 //!
 //! A string that is exactly one reference takes the variable's JSON value, type and all, so a
 //! captured number stays a number. A reference inside a longer string is rendered as text.
-//! `$${` writes a literal `${`.
+//! `$${` writes a literal `${`. Generators (`$list`, `$text`, `$string`, `$number`: see
+//! `generate.rs`) are rendered where they stand.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::generate;
 use super::node::{Node, NodeValue};
 
 /// Variable values during a run: resource attributes (`q.url`), captures, built-ins.
@@ -70,6 +72,13 @@ pub fn references(node: &Node) -> Vec<(&Node, String)> {
 }
 
 fn collect<'a>(node: &'a Node, out: &mut Vec<(&'a Node, String)>) {
+    // Inside `$list`, `${i}` is the item's index, defined there and only there.
+    if let Some(Ok(generate::Generator::List { item, .. })) = generate::generator(node) {
+        let mut inner = Vec::new();
+        collect(item, &mut inner);
+        out.extend(inner.into_iter().filter(|(_, name)| name != generate::INDEX));
+        return;
+    }
     match &node.value {
         NodeValue::String(s) => {
             // Syntax errors are reported by `check_syntax`; here only well-formed references count.
@@ -110,6 +119,9 @@ pub fn check_syntax(node: &Node) -> Result<(), (&Node, String)> {
 /// The node's JSON value with every reference replaced. Validation has already proved that each
 /// variable is defined by the time the step runs, so a missing one is a harness bug, reported as such.
 pub fn render(node: &Node, vars: &Vars) -> Result<Value, String> {
+    if let Some(generator) = generate::generator(node) {
+        return generate::render(generator.map_err(|(_, why)| why)?, vars);
+    }
     Ok(match &node.value {
         NodeValue::String(s) => render_str(s, vars)?,
         NodeValue::Seq(items) => Value::Array(items.iter().map(|n| render(n, vars)).collect::<Result<_, _>>()?),

@@ -58,7 +58,9 @@ pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
 /// Deserialises any YAML document of the project (specs, expectations, target configs) with
 /// errors that point at file:line:col.
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, SpecErrors> {
-    serde_saphyr::from_str(text).map_err(|e| {
+    // A tag such as `!!python/object` means nothing to a spec: refused, never silently dropped.
+    let options = serde_saphyr::options! { reject_unsupported_tags: true, reject_tagged_field_names: true };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let file = SourceFile::new(name, text);
         SpecErrors { file: name.to_owned(), errors: vec![yaml_error(&file, &e)] }
     })
@@ -298,6 +300,11 @@ impl Validator<'_> {
                                 continue;
                             }
                         };
+                        if text.contains("${") {
+                            // Resources are created before any variable but their own exists.
+                            let e = self.node_error(value, "queue attributes are sent as written: `${…}` is not expanded here");
+                            e.help("for a dead-letter queue use `redrive: { to: <queue declared above> }`; otherwise set the attribute in a step (sqs.SetQueueAttributes)");
+                        }
                         attributes.push((key.name.clone(), text));
                     }
                 }
@@ -425,6 +432,9 @@ impl Validator<'_> {
             self.node_error(&request, format!("`with` must be the request object, not {}", request.kind()));
         }
         self.check_template(&request);
+        for (at, why) in crate::spec::generate::problems(&request) {
+            self.node_error(at, why);
+        }
         let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
         let expect_error = raw.expect_error.map(|e| self.error_expectation(e));
         // A step that expects an error may send what the model forbids: that is often its point.
@@ -502,7 +512,7 @@ impl Validator<'_> {
             let e = self.node_error(&at, format!("undefined variable `{name}`"));
             match best {
                 Some(best) => e.help(format!("did you mean `{best}`?")),
-                None => e.help("variables come from resources (`q.url`), built-ins (prefix, region, run_id) and earlier `capture`s"),
+                None => e.help("variables come from resources declared above (`q.url`), built-ins (prefix, region, run_id) and earlier `capture`s"),
             };
         }
     }
@@ -767,6 +777,35 @@ steps:
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].starts_with("t.yaml:3:1: unknown key `titel`"), "{errs:?}");
         assert!(errs[0].contains("did you mean `title`?"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_yaml_tag_is_refused_where_it_stands() {
+        let errs = errors(&GOOD.replace("MessageBody: hello", "MessageBody: !!python/object:os.system hello"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("t.yaml:10:"), "{errs:?}");
+        assert!(errs[0].contains("python/object"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_variable_in_a_queue_attribute_is_refused_with_what_to_do_instead() {
+        let errs = errors(&GOOD.replace("VisibilityTimeout: 5", "RedrivePolicy: '${d.arn}'"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("t.yaml:7:"), "{errs:?}");
+        assert!(errs[0].contains("not expanded here") && errs[0].contains("redrive: { to:"), "{errs:?}");
+    }
+
+    #[test]
+    fn generated_values_are_checked_against_the_model_and_their_index_is_scoped() {
+        let spec = |with: &str| format!("id: t\ntitle: t\nsource: https://x\nsteps:\n  - call: dynamodb.TransactWriteItems\n    with: {with}\n");
+        let item = "{ Put: { TableName: t, Item: { pk: { N: { $string: \"${i}\" } } } } }";
+        assert_eq!(errors(&spec(&format!("{{ TransactItems: {{ $list: 100, item: {item} }} }}"))), Vec::<String>::new());
+        let errs = errors(&spec(&format!("{{ TransactItems: {{ $list: 101, item: {item} }} }}")));
+        assert!(errs.len() == 1 && errs[0].contains("length 101 is above the model's maximum 100"), "{errs:?}");
+        let errs = errors(&spec("{ TransactItems: { $list: 1, item: { Put: { TableName: t, Itme: {} } } } }"));
+        assert!(errs[0].contains("`Itme` is not a member") && errs[0].contains("did you mean `Item`?"), "{errs:?}");
+        let errs = errors(&spec("{ TransactItems: [], ClientRequestToken: \"${i}\" }"));
+        assert!(errs[0].contains("undefined variable `i`"), "{errs:?}");
     }
 
     #[test]
