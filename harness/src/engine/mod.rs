@@ -174,7 +174,11 @@ impl SpecContext<'_> {
         for (index, step) in self.spec.steps.iter().enumerate() {
             self.step_span = step.span;
             let snapshot = matches!(&step.action, Action::Call(c) if c.snapshot);
-            records.push(StepRecord { index, description: step.describe(), snapshot, attempts: Vec::new() });
+            let operation = match &step.action {
+                Action::Call(c) => Some(format!("{}.{}", c.service.name, c.action)),
+                _ => None,
+            };
+            records.push(StepRecord { index, description: step.describe(), operation, snapshot, attempts: Vec::new() });
             let attempts = &mut records.last_mut().expect("just pushed").attempts;
             for n in 0..step.repeat {
                 self.vars.insert("index".into(), Value::from(n));

@@ -274,6 +274,7 @@ mod tests {
         r.steps.push(crate::report::StepRecord {
             index: 0,
             description: String::new(),
+            operation: None,
             snapshot: false,
             attempts: vec![crate::report::Attempt {
                 iteration: 0,

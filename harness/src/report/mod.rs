@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod normalize;
 pub mod result;
 pub mod snapshot;
+pub mod unordered;
 
 pub use expectations::{Expectations, Verdict};
 pub use result::{Attempt, SpecResult, Status, StepRecord};

@@ -47,6 +47,10 @@ fn is_timestamp(key: &str) -> bool {
 /// depends on timing): replaced by `<volatile>`.
 const VOLATILE: [&str; 2] = ["SizeBytes", "MillisBehindLatest"];
 
+/// Strings longer than this (generated bodies of up to megabytes) are kept as their length:
+/// a snapshot is for reading, and the spec's own checks have judged the content.
+const LONG_TEXT: usize = 4096;
+
 /// Normalisation settings for one run.
 pub struct Normalizer {
     /// The spec run's resource-name prefix (e.g. `conform-k3x9q2-17`), replaced by `<prefix>`,
@@ -143,6 +147,7 @@ impl Normalizer {
             Value::Array(items) => Value::Array(items.iter().map(|v| self.rewrite(v, key, known)).collect()),
             _ if key.is_some_and(is_timestamp) => Value::String("<timestamp>".into()),
             _ if key.is_some_and(|k| VOLATILE.contains(&k)) => Value::String("<volatile>".into()),
+            Value::String(s) if s.len() > LONG_TEXT => Value::String(format!("<text: {} bytes>", s.len())),
             Value::String(s) => Value::String(self.replace_known(&self.plain(s), known)),
             other => other.clone(),
         }
@@ -212,6 +217,14 @@ mod tests {
         assert_eq!(out[1]["Messages"][1]["ReceiptHandle"], "<receipt-handle:2>");
         assert_eq!(out[1]["Messages"][1]["MessageId"], "<message-id:2>");
         assert_eq!(out[2]["message"], "The input receipt handle \"<receipt-handle:2>\" is not valid");
+    }
+
+    #[test]
+    fn a_generated_megabyte_is_kept_as_its_length() {
+        let n = Normalizer::new(None);
+        let out = n.normalize(&[json!({ "MessageBody": "x".repeat(1 << 20), "Short": "x".repeat(1024) })]);
+        assert_eq!(out[0]["MessageBody"], "<text: 1048576 bytes>");
+        assert_eq!(out[0]["Short"].as_str().map(str::len), Some(1024));
     }
 
     #[test]

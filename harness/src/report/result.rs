@@ -110,6 +110,9 @@ impl SpecResult {
 pub struct StepRecord {
     pub index: usize,
     pub description: String,
+    /// `service.Action` of a call step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
     /// Kept in the snapshot report.
     pub snapshot: bool,
     /// Every request sent for this step: one, or one per `eventually` attempt and `repeat`.

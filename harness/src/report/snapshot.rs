@@ -4,13 +4,15 @@
 //!
 //! What is kept: the steps marked `snapshot: true`, or every call step when none is marked; of a
 //! step polled with `eventually`, only the final attempt of each `repeat` iteration, so the
-//! number of polls does not make snapshots differ. Workload analyses are kept only when marked.
+//! number of polls does not make snapshots differ. Lists whose order AWS does not define are sorted
+//! (`unordered.rs`). Workload analyses are kept only when marked.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use super::normalize::Normalizer;
+use super::unordered::sort_unordered;
 use super::SpecResult;
 
 /// Where and on what a snapshot was taken: the header of every file. No account id, no
@@ -51,7 +53,11 @@ pub fn body(result: &SpecResult) -> Value {
         for attempt in last_per_iteration.values() {
             labels.push(format!("{} {}", step.index + 1, step.description));
             raw.push(attempt.request.clone());
-            let mut response = json!({ "status": attempt.status, "body": attempt.response });
+            let mut body = attempt.response.clone();
+            if let Some(operation) = &step.operation {
+                sort_unordered(operation, &mut body);
+            }
+            let mut response = json!({ "status": attempt.status, "body": body });
             if let Some(error) = &attempt.error {
                 response["error"] = serde_json::to_value(error).expect("error serialises");
             }
@@ -148,7 +154,7 @@ mod tests {
             duration: Duration::from_millis(polls as u64),
             message: None,
             location: None,
-            steps: vec![StepRecord { index: 0, description: "sqs.ReceiveMessage".into(), snapshot: false, attempts }],
+            steps: vec![StepRecord { index: 0, description: "sqs.ReceiveMessage".into(), operation: Some("sqs.ReceiveMessage".into()), snapshot: false, attempts }],
             prefix: "conform-aaaaaa-3".into(),
             normalize: Vec::new(),
         }
