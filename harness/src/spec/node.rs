@@ -146,22 +146,6 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_positions_of_nested_values_and_keys() {
-        let node: Node = serde_saphyr::from_str("a:\n  b: [1, \"x\"]\n  c: true\n").unwrap();
-        let NodeValue::Map(top) = &node.value else { panic!() };
-        let NodeValue::Map(inner) = &top[0].1.value else { panic!() };
-        assert_eq!(inner[0].0.pos, Pos { line: 2, column: 3 });
-        let NodeValue::Seq(items) = &inner[0].1.value else { panic!() };
-        assert_eq!(items[1].pos, Pos { line: 2, column: 10 });
-        assert_eq!(node.to_json(), serde_json::json!({"a": {"b": [1, "x"], "c": true}}));
-    }
-}
-
 impl crate::model::Tree for Node {
     fn kind(&self) -> crate::model::TreeKind<'_, Self> {
         use crate::model::TreeKind;
@@ -183,5 +167,21 @@ impl crate::model::Tree for Node {
             NodeValue::Seq(items) => TreeKind::Seq(items.iter().collect()),
             NodeValue::Map(entries) => TreeKind::Map(entries.iter().map(|(k, v)| (k.name.as_str(), v)).collect()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_positions_of_nested_values_and_keys() {
+        let node: Node = serde_saphyr::from_str("a:\n  b: [1, \"x\"]\n  c: true\n").unwrap();
+        let NodeValue::Map(top) = &node.value else { panic!() };
+        let NodeValue::Map(inner) = &top[0].1.value else { panic!() };
+        assert_eq!(inner[0].0.pos, Pos { line: 2, column: 3 });
+        let NodeValue::Seq(items) = &inner[0].1.value else { panic!() };
+        assert_eq!(items[1].pos, Pos { line: 2, column: 10 });
+        assert_eq!(node.to_json(), serde_json::json!({"a": {"b": [1, "x"], "c": true}}));
     }
 }
