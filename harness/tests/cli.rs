@@ -2,9 +2,12 @@
 
 use std::process::Command;
 
+fn root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
 fn conform(args: &[&str]) -> (i32, String, String) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_conform")).current_dir(root).args(args).env("NO_COLOR", "1").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_conform")).current_dir(root()).args(args).env("NO_COLOR", "1").output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
@@ -145,4 +148,64 @@ fn the_loader_is_strict_about_what_cannot_be_meant() {
     let (code, _, stderr) = conform(&["check", other.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("spec id `sqs/same` is used by") && stderr.contains("a.yaml") && stderr.contains("b.yaml"), "{stderr}");
+}
+
+#[test]
+fn shards_merge_into_what_one_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.join("expectations")).unwrap();
+        std::fs::copy(root().join("reports/expectations/kinesalite.yaml"), path.join("expectations/kinesalite.yaml")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let run = |reports: &str, partition: Option<&str>| {
+        let mut args = vec!["run", "specs/kinesis/records", "--target", "kinesalite", "--update", "--reports", reports];
+        args.extend(partition.map(|p| ["--partition", p]).into_iter().flatten());
+        let (code, _, stderr) = conform(&args);
+        assert_eq!(code, 0, "{stderr}");
+    };
+    let (whole, first, second, merged) = (reports("whole"), reports("first"), reports("second"), dir.path().join("merged"));
+    run(&whole, None);
+    run(&first, Some("1/2"));
+    run(&second, Some("2/2"));
+    assert!(std::path::Path::new(&first).join("kinesalite/results.1-of-2.json").exists());
+    assert!(!std::path::Path::new(&first).join("kinesalite/results.json").exists(), "a shard keeps its rows apart");
+    // Merged into reports that hold an older run, as in a checkout: every row is replaced.
+    std::fs::create_dir_all(merged.join("kinesalite")).unwrap();
+    let old = std::fs::read_to_string(std::path::Path::new(&whole).join("kinesalite/results.json")).unwrap();
+    std::fs::write(merged.join("kinesalite/results.json"), old.replace("\"verdict\": \"pass\"", "\"verdict\": \"fail\"")).unwrap();
+    let (code, _, stderr) = conform(&["merge", &first, &second, "--into", merged.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let files = |dir: &std::path::Path| {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(dir.join("kinesalite"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                // The snapshot header's date is the only thing a rerun may change (past midnight).
+                let text = std::fs::read_to_string(&p).unwrap().lines().filter(|l| !l.trim_start().starts_with("date:")).collect();
+                (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (one, sharded) = (files(std::path::Path::new(&whole)), files(&merged));
+    assert!(one.len() > 5, "{one:?}");
+    assert_eq!(one.iter().map(|f| &f.0).collect::<Vec<_>>(), sharded.iter().map(|f| &f.0).collect::<Vec<_>>());
+    assert_eq!(one, sharded, "results.json and every snapshot as one run writes them");
+
+    let listed = |extra: &[&str]| {
+        let (code, stdout, stderr) = conform(&[&["list", "specs/kinesis"], extra].concat());
+        assert_eq!(code, 0, "{stderr}");
+        stdout.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let mut shards = [listed(&["--partition", "1/3"]), listed(&["--partition", "2/3"]), listed(&["--partition", "3/3"])].concat();
+    shards.sort();
+    let mut all = listed(&[]);
+    all.sort();
+    assert_eq!(shards, all, "each spec in exactly one of three shards");
+    let (code, _, stderr) = conform(&["list", "--partition", "4/3"]);
+    assert!(code == 2 && stderr.contains("not K/N with 1 ≤ K ≤ N"), "{stderr}");
 }

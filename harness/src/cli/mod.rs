@@ -2,6 +2,7 @@
 
 pub mod aws;
 mod evidence;
+mod merge;
 mod run;
 mod sweep;
 
@@ -56,6 +57,8 @@ enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
+    /// Combine the reports of shards (`run --partition K/N`) into one reports directory.
+    Merge(merge::MergeArgs),
     /// Collect every target's latest results into reports/matrix.{json,md,html}.
     Matrix {
         #[arg(long, default_value = "reports")]
@@ -117,6 +120,18 @@ pub struct Selection {
     /// Only specs whose id contains this text.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Only shard K of N (`2/3`), for CI jobs that split a run: every selected spec is in exactly
+    /// one shard, balanced by the waits specs declare, the same on every machine.
+    #[arg(long, value_name = "K/N", value_parser = parse_partition)]
+    pub partition: Option<(usize, usize)>,
+}
+
+fn parse_partition(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text.split_once('/').and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(format!("`{text}` is not K/N with 1 ≤ K ≤ N, e.g. 2/3")),
+    }
 }
 
 /// Where to run: shared by `run` and the test harness.
@@ -187,6 +202,7 @@ pub fn main() -> ExitCode {
         Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
         Command::Targets(TargetsCommand::List { config }) => list_targets(&config),
         Command::Diff { left, right, reports } => diff(&reports, &left, &right),
+        Command::Merge(args) => merge::merge(&args),
         Command::Matrix { reports } => match crate::report::matrix::write_all(&reports) {
             Ok(0) => {
                 eprintln!("error: no results under {}: run `conform run` on a target first", reports.display());
@@ -235,6 +251,9 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
         (selection.tags.is_empty() || s.tags.iter().any(|t| selection.tags.contains(t)))
             && selection.filter.as_ref().is_none_or(|f| s.id.contains(f.as_str()))
     });
+    if let Some((k, n)) = selection.partition {
+        specs = crate::engine::schedule::shard(specs, k, n);
+    }
     Ok(specs)
 }
 
@@ -319,7 +338,7 @@ fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::pat
         },
         Err(_) => Default::default(),
     };
-    let specs = match load(&Selection { paths: vec![PathBuf::from("specs")], tags: Vec::new(), filter: None }) {
+    let specs = match load(&Selection { paths: vec![PathBuf::from("specs")], tags: Vec::new(), filter: None, partition: None }) {
         Ok(specs) => specs,
         Err(code) => return code,
     };

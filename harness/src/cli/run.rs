@@ -173,9 +173,15 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!(
             "model check: {checked} responses against AWS's models; {with_findings} specs with findings, {new_shape} finding(s) not in the expectations file"
         );
-        let results_file = args.reports.join(&target.name).join("results.json");
+        // A shard keeps its rows apart (`results.K-of-N.json`) until `conform merge` folds them in:
+        // merged into results.json, a shard's stale copy of the other rows would hide its peers'.
+        let results_file = args.reports.join(&target.name).join(match args.selection.partition {
+            Some((k, n)) => format!("results.{k}-of-{n}.json"),
+            None => "results.json".into(),
+        });
         let summary_rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
-        if let Err(e) = summary_rows.save_merged(&results_file) {
+        let saved = if args.selection.partition.is_some() { summary_rows.save(&results_file) } else { summary_rows.save_merged(&results_file) };
+        if let Err(e) = saved {
             eprintln!("warning: cannot write {}: {e}", results_file.display());
         }
         let snapshots_differ = !args.no_snapshots && review_snapshots(&args, &target, &summary.results);

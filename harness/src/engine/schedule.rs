@@ -56,6 +56,26 @@ pub fn longest_first(specs: &mut [Arc<Spec>], history: &History) {
     specs.sort_by_cached_key(|s| std::cmp::Reverse(history.expected(s)));
 }
 
+/// Shard `k` of `n` (1-based): each spec goes to the least loaded shard, longest first, so shards
+/// end at about the same time. Only the specs themselves decide (their declared waits, plus a
+/// second each for the calls), never a machine's timing history: every CI job must compute the
+/// same split, or a spec would run twice or not at all.
+pub fn shard(mut specs: Vec<Spec>, k: usize, n: usize) -> Vec<Spec> {
+    let weight = |s: &Spec| declared_waits(s) + Duration::from_secs(1);
+    specs.sort_by(|a, b| weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id)));
+    let mut load = vec![Duration::ZERO; n];
+    let mut mine = Vec::new();
+    for spec in specs {
+        let least = (0..n).min_by_key(|&i| (load[i], i)).expect("n ≥ 1");
+        load[least] += weight(&spec);
+        if least == k - 1 {
+            mine.push(spec);
+        }
+    }
+    mine.sort_by(|a, b| a.id.cmp(&b.id));
+    mine
+}
+
 /// A spec's own estimate of its length: what it sleeps, plus half of each wait it may sit
 /// through (an `eventually` or a workload usually ends before its timeout).
 fn declared_waits(spec: &Spec) -> Duration {
@@ -93,5 +113,28 @@ mod tests {
         let history = History { millis: [("a/slow".to_string(), 9000)].into() };
         longest_first(&mut specs, &history);
         assert_eq!(ids(&specs), ["a/slow", "a/sleepy", "a/quick"]);
+    }
+
+    #[test]
+    fn shards_cover_every_spec_once_and_balance_declared_waits() {
+        let specs = || -> Vec<Spec> {
+            (0..10)
+                .map(|i| {
+                    let steps = if i < 2 { "  - sleep: 20s\n" } else { "  - call: sqs.ListQueues\n    with: {}\n" };
+                    Arc::try_unwrap(spec(&format!("a/s{i}"), steps)).unwrap()
+                })
+                .collect()
+        };
+        let shards: Vec<Vec<String>> = (1..=3).map(|k| shard(specs(), k, 3).into_iter().map(|s| s.id).collect()).collect();
+        let mut all: Vec<&String> = shards.iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 10, "{shards:?}");
+        assert_eq!(shards.iter().map(Vec::len).sum::<usize>(), 10);
+        // The two 20 s specs go to different shards; the third takes the quick ones.
+        assert_eq!(shards[0], ["a/s0"]);
+        assert_eq!(shards[1], ["a/s1"]);
+        assert_eq!(shards[2].len(), 8);
+        assert_eq!(shard(specs(), 1, 1).len(), 10);
     }
 }

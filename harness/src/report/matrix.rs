@@ -88,6 +88,11 @@ impl TargetResults {
             let fresh: std::collections::BTreeSet<String> = self.specs.iter().map(|s| s.id.clone()).collect();
             self.specs.extend(old.specs.into_iter().filter(|s| !fresh.contains(&s.id)));
         }
+        self.save(path)
+    }
+
+    /// Writes these rows alone, sorted by spec id.
+    pub fn save(mut self, path: &Path) -> std::io::Result<()> {
         self.specs.sort_by(|a, b| a.id.cmp(&b.id));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
