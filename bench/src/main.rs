@@ -86,6 +86,21 @@ async fn main() {
     let longest = summary.results.iter().map(|r| r.duration).max().unwrap_or_default();
     let serial: Duration = summary.results.iter().map(|r| r.duration).sum();
 
+    // 3. The model check's own cost: every response of that run checked again, one after another.
+    // The engine checks each as it arrives, so this is an upper bound on what it adds to the wall.
+    let responses: Vec<_> = summary
+        .results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter_map(|s| s.operation.as_deref().and_then(|o| o.split_once('.')).map(|op| (op, &s.attempts)))
+        .flat_map(|(op, attempts)| attempts.iter().map(move |a| (op, a)))
+        .collect();
+    let started = Instant::now();
+    for ((service, action), attempt) in &responses {
+        std::hint::black_box(conform::model::check_response(service, action, &attempt.response, attempt.error.as_ref().map(|e| e.code.as_str())));
+    }
+    let check_time = started.elapsed();
+
     println!("calls per loop: {calls}, median of {ROUNDS} alternating rounds");
     println!("wire client / aws-sdk-sqs loop:      {:.2}", ratio(wire_time, sdk_time));
     println!("whole spec (repeat) / aws-sdk loop:  {:.2}", ratio(spec_time, sdk_time));
@@ -93,6 +108,7 @@ async fn main() {
     println!("suite wall / longest spec, file order:    {:.2}", ratio(file_order, longest));
     println!("suite wall / longest spec, longest first: {:.2}", ratio(wall, longest));
     println!("sum of spec durations / suite wall:  {:.2}", ratio(serial, wall));
+    println!("suite wall with / without the model check of its {} responses: at most {:.4}", responses.len(), ratio(wall + check_time, wall));
     if let Ok(target) = Arc::try_unwrap(target) {
         target.shutdown().await;
     }
