@@ -108,3 +108,38 @@ fn faults_are_errors_and_read_only_calls_are_retried() {
     assert_eq!(status, "error", "{out}");
     assert!(out.contains("with a body that is not JSON: \"<html>proxy error</html>\" (after 3 retries)"), "{out}");
 }
+
+static LOST_DELETES: AtomicUsize = AtomicUsize::new(0);
+
+/// CreateQueue never gets a usable answer, but the queue exists: the server made it.
+fn lost_create(action: &str) -> (u16, &'static str) {
+    match action {
+        "CreateQueue" => (502, "<html>bad gateway</html>"),
+        "GetQueueUrl" => (200, r#"{"QueueUrl": "http://127.0.0.1/000000000000/made-anyway"}"#),
+        "DeleteQueue" => {
+            LOST_DELETES.fetch_add(1, Ordering::SeqCst);
+            (200, "{}")
+        }
+        _ => (200, "{}"),
+    }
+}
+
+#[test]
+fn a_create_whose_answer_was_lost_is_found_by_name_and_deleted() {
+    let port = common::serve(lost_create);
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let path = dir.path().join("lost.yaml");
+    std::fs::write(&path, "id: x/lost\ntitle: t\nsource: https://example.com\nresources:\n  q: { sqs.queue: {} }\nsteps:\n  - call: sqs.ListQueues\n    with: {}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .current_dir(root)
+        .args(["run", path.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
+        .args(["--reports", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the spec is an error: {err}");
+    assert!(err.contains("ERROR") && err.contains("not JSON"), "{err}");
+    assert_eq!(LOST_DELETES.load(Ordering::SeqCst), 1, "found by its name and deleted: {err}");
+    assert!(!err.contains("LEAK"), "{err}");
+}

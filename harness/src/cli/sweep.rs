@@ -125,7 +125,7 @@ async fn delete_all(target: &Target, client: &WireClient, found: &[Found]) -> u8
 
 /// Deleting is the engine's teardown, so "already gone" and "busy" mean the same here as there.
 async fn delete(target: &Target, client: &WireClient, f: &Found) -> Result<(), String> {
-    let deletion = Deletion { owner: String::new(), label: f.label.clone(), service: f.service, action: f.action, request: f.request.clone() };
+    let deletion = Deletion { owner: String::new(), label: f.label.clone(), service: f.service, action: f.action, request: f.request.clone(), find: None };
     engine::delete(target, client, &deletion).await
 }
 

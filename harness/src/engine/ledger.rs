@@ -17,31 +17,46 @@ pub struct Deletion {
     pub service: &'static Service,
     pub action: &'static str,
     pub request: Value,
+    /// For a create whose answer never came: the call that finds the resource by name first
+    /// (`GetQueueUrl`); its answer is the delete request, and "does not exist" means done.
+    pub find: Option<(&'static str, Value)>,
 }
+
+/// A ledger entry, to take it back once it is known to be unneeded.
+pub type Ticket = u64;
 
 #[derive(Default)]
 pub struct Ledger {
-    live: Mutex<Vec<Deletion>>,
+    live: Mutex<(Ticket, Vec<(Ticket, Deletion)>)>,
 }
 
 impl Ledger {
-    pub fn add(&self, deletion: Deletion) {
-        self.live.lock().expect("ledger lock").push(deletion);
+    pub fn add(&self, deletion: Deletion) -> Ticket {
+        let mut live = self.live.lock().expect("ledger lock");
+        live.0 += 1;
+        let ticket = live.0;
+        live.1.push((ticket, deletion));
+        ticket
+    }
+
+    /// Drops an entry: what it would delete was never created, or has an exact entry now.
+    pub fn forget(&self, ticket: Ticket) {
+        self.live.lock().expect("ledger lock").1.retain(|(t, _)| *t != ticket);
     }
 
     /// Removes and returns what `owner` created, newest first: a queue that redrives to a
     /// dead-letter queue is deleted before it.
     pub fn take_owned_by(&self, owner: &str) -> Vec<Deletion> {
         let mut live = self.live.lock().expect("ledger lock");
-        let (mine, rest): (Vec<_>, Vec<_>) = live.drain(..).partition(|d| d.owner == owner);
-        *live = rest;
-        mine.into_iter().rev().collect()
+        let (mine, rest): (Vec<_>, Vec<_>) = live.1.drain(..).partition(|(_, d)| d.owner == owner);
+        live.1 = rest;
+        mine.into_iter().rev().map(|(_, d)| d).collect()
     }
 
     /// Removes and returns everything still live, newest first.
     pub fn take_all(&self) -> Vec<Deletion> {
         let mut live = self.live.lock().expect("ledger lock");
-        live.drain(..).rev().collect()
+        live.1.drain(..).rev().map(|(_, d)| d).collect()
     }
 }
 
@@ -51,7 +66,7 @@ mod tests {
     use crate::services::SQS;
 
     fn deletion(owner: &str, label: &str) -> Deletion {
-        Deletion { owner: owner.into(), label: label.into(), service: &SQS, action: "DeleteQueue", request: Value::Null }
+        Deletion { owner: owner.into(), label: label.into(), service: &SQS, action: "DeleteQueue", request: Value::Null, find: None }
     }
 
     #[test]
@@ -62,6 +77,8 @@ mod tests {
         ledger.add(deletion("a", "source"));
         let mine: Vec<_> = ledger.take_owned_by("a").into_iter().map(|d| d.label).collect();
         assert_eq!(mine, ["source", "dlq"]);
+        let forgotten = ledger.add(deletion("b", "never created"));
+        ledger.forget(forgotten);
         assert_eq!(ledger.take_all().len(), 1);
         assert!(ledger.take_all().is_empty());
     }

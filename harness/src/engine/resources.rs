@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::ledger::Deletion;
+use super::ledger::{Deletion, Ticket};
+use crate::wire::WireResponse;
 use super::SpecContext;
 use crate::services::{self, Service, DYNAMODB, KINESIS, SQS};
 use crate::spec::{QueueDef, Resource, ResourceKind, StreamDef, TableDef};
@@ -18,6 +19,9 @@ struct Creator {
     delete: &'static str,
     /// The delete request, from the create request and response.
     delete_request: fn(&Value, &Value) -> Option<Value>,
+    /// When the create's answer was lost: the call that finds the resource by the name the create
+    /// request gave it, answering what `delete_request` needs. None: the name alone deletes it.
+    find: Option<(&'static str, fn(&Value) -> Option<Value>)>,
 }
 
 const CREATORS: [Creator; 3] = [
@@ -26,18 +30,21 @@ const CREATORS: [Creator; 3] = [
         create: "CreateQueue",
         delete: "DeleteQueue",
         delete_request: |_, resp| Some(json!({ "QueueUrl": resp.get("QueueUrl")? })),
+        find: Some(("GetQueueUrl", |req| Some(json!({ "QueueName": req.get("QueueName")? })))),
     },
     Creator {
         service: &KINESIS,
         create: "CreateStream",
         delete: "DeleteStream",
         delete_request: |req, _| Some(json!({ "StreamName": req.get("StreamName")?, "EnforceConsumerDeletion": true })),
+        find: None,
     },
     Creator {
         service: &DYNAMODB,
         create: "CreateTable",
         delete: "DeleteTable",
         delete_request: |req, _| Some(json!({ "TableName": req.get("TableName")? })),
+        find: None,
     },
 ];
 
@@ -66,9 +73,41 @@ impl SpecContext<'_> {
         TAGGED_TARGETS.contains(&self.target.name.as_str()).then_some(run_id)
     }
 
-    /// Registers the deletion of whatever a successful call created.
-    pub(super) fn register_created(&self, service: &'static Service, action: &str, request: &Value, response: &Value) {
-        let Some(creator) = CREATORS.iter().find(|c| c.service == service && c.create == action) else { return };
+    /// Before a create is sent: a ledger entry that finds the resource by the name the request gives
+    /// it and deletes it, for when the answer never comes (lost, or cut off by a spec timeout or
+    /// Ctrl-C while in flight). `settle_create` takes it back once the answer is known.
+    pub(super) fn expect_create(&self, service: &'static Service, action: &str, request: &Value) -> Option<Ticket> {
+        let creator = CREATORS.iter().find(|c| c.service == service && c.create == action)?;
+        let (request, find) = match creator.find {
+            None => ((creator.delete_request)(request, &Value::Null)?, None),
+            Some((find, find_request)) => (Value::Null, Some((find, find_request(request)?))),
+        };
+        let name = find.as_ref().map_or(&request, |(_, r)| r).as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
+        Some(self.ledger.add(Deletion {
+            owner: self.prefix.clone(),
+            label: format!("{} {name} (its create was not answered)", service.name),
+            service,
+            action: creator.delete,
+            request,
+            find,
+        }))
+    }
+
+    /// After a create: a success registers what it names, a clear refusal created nothing; either
+    /// way the entry `expect_create` made is dropped. No answer, a server error or a body that is
+    /// not JSON leave the outcome unknown, and that entry in place.
+    pub(super) fn settle_create(&self, ticket: Option<Ticket>, action: &str, request: &Value, answer: Option<&WireResponse>) {
+        let Some(ticket) = ticket else { return };
+        let Some(answer) = answer.filter(|r| r.status < 500 && r.body.is_object()) else { return };
+        let creator = CREATORS.iter().find(|c| c.create == action).expect("a ticket is only made for creators");
+        if answer.error.is_some() || self.register_created(creator, request, &answer.body) {
+            self.ledger.forget(ticket);
+        }
+    }
+
+    /// Registers the deletion of what `creator` made, if the request and response say enough.
+    fn register_created(&self, creator: &Creator, request: &Value, response: &Value) -> bool {
+        let service = creator.service;
         if let Some(delete) = (creator.delete_request)(request, response) {
             self.ledger.add(Deletion {
                 owner: self.prefix.clone(),
@@ -76,8 +115,11 @@ impl SpecContext<'_> {
                 service,
                 action: creator.delete,
                 request: delete,
+                find: None,
             });
+            return true;
         }
+        false
     }
 
     /// A read of an existing resource (for bindings): a failure is a setup problem.
@@ -91,8 +133,10 @@ impl SpecContext<'_> {
         let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
         let mut wait = Duration::from_millis(250);
         let response = loop {
-            let response =
-                self.client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+            let ticket = self.expect_create(service, action, &request);
+            let outcome = self.client.call(service, endpoint, action, &request).await;
+            self.settle_create(ticket, action, &request, outcome.as_ref().ok());
+            let response = outcome.map_err(|e| format!("{}.{action}: {e}", service.name))?;
             match &response.error {
                 Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && tokio::time::Instant::now() + wait < deadline => {
                     tokio::time::sleep(wait).await;
@@ -101,10 +145,12 @@ impl SpecContext<'_> {
                 _ => break response,
             }
         };
+        if response.body.is_string() {
+            return Err(format!("{}.{action}: HTTP {} with a body that is not JSON", service.name, response.status));
+        }
         if let Some(error) = response.error {
             return Err(format!("{}.{action} failed: {} {}", service.name, error.code, error.message.unwrap_or_default()));
         }
-        self.register_created(service, action, &request, &response.body);
         Ok(response.body)
     }
 
@@ -223,10 +269,18 @@ pub async fn delete(
 ) -> Result<(), String> {
     let service = services::by_name(deletion.service.name).expect("ledger holds known services");
     let endpoint = target.endpoint(service.name).ok_or("target lost its endpoint")?;
+    let request = match &deletion.find {
+        None => deletion.request.clone(),
+        Some((find, by_name)) => match find_by_name(client, service, endpoint, find, by_name).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return Ok(()),
+            Err(why) => return Err(format!("{}: {why}", deletion.label)),
+        },
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
     let mut faults = 0;
     loop {
-        let outcome = client.call(service, endpoint, deletion.action, &deletion.request).await;
+        let outcome = client.call(service, endpoint, deletion.action, &request).await;
         // A delete is idempotent: after a fault (no answer, a server error, a body that is not
         // JSON, throttling) it is sent again; a resource gone by then was deleted by the lost call.
         let why = match &outcome {
@@ -254,4 +308,33 @@ pub async fn delete(
         }
         tokio::time::sleep(Duration::from_millis(500) * faults.max(1)).await;
     }
+}
+
+/// The delete request for a resource known by name only: the find call's answer (None: it does not
+/// exist, so nothing was created). Repeated after faults like a delete.
+async fn find_by_name(
+    client: &crate::wire::WireClient,
+    service: &'static Service,
+    endpoint: &crate::wire::ServiceEndpoint,
+    action: &str,
+    request: &Value,
+) -> Result<Option<Value>, String> {
+    let mut why = String::new();
+    for attempt in 0..=DELETE_FAULT_RETRIES {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+        }
+        match client.call(service, endpoint, action, request).await {
+            Ok(r) if r.status < 500 && r.body.is_object() => {
+                return match &r.error {
+                    None => Ok(Some(r.body)),
+                    Some(e) if is_gone(e) => Ok(None),
+                    Some(e) => Err(format!("{action}: {} {}", e.code, e.message.clone().unwrap_or_default())),
+                };
+            }
+            Ok(r) => why = format!("{action}: HTTP {}", r.status),
+            Err(e) => why = format!("{action}: {e}"),
+        }
+    }
+    Err(format!("{why} (after {} faults)", DELETE_FAULT_RETRIES + 1))
 }
