@@ -21,8 +21,11 @@ struct Creator {
     delete_request: fn(&Value, &Value) -> Option<Value>,
     /// When the create's answer was lost: the call that finds the resource by the name the create
     /// request gave it, answering what `delete_request` needs. None: the name alone deletes it.
-    find: Option<(&'static str, fn(&Value) -> Option<Value>)>,
+    find: Option<(&'static str, RequestFrom)>,
 }
+
+/// Builds one request from another (a find by name from a create request).
+type RequestFrom = fn(&Value) -> Option<Value>;
 
 const CREATORS: [Creator; 3] = [
     Creator {
