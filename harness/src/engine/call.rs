@@ -25,10 +25,10 @@ impl SpecContext<'_> {
         let mut wait = call.eventually.as_ref().map_or(Duration::ZERO, |e| e.interval);
         let mut faults = 0;
         loop {
-            let ticket = self.expect_create(call.service, &call.action, &request);
-            let outcome = self.client.call(call.service, endpoint, &call.action, &request).await;
-            self.settle_create(ticket, &call.action, &request, outcome.as_ref().ok());
-            let response = outcome.map_err(|e| Stop::error(format!("{}.{}: {e}", call.service.name, call.action), None))?;
+            let response = self
+                .call_tracked(call.service, endpoint, &call.action, &request)
+                .await
+                .map_err(|e| Stop::error(format!("{}.{}: {e}", call.service.name, call.action), None))?;
             let (error_check, body_checks) = judge(call, &response, &self.vars);
             let fail_fast = call.eventually.as_ref().is_some_and(|e| {
                 !e.fail_fast.is_empty() && e.fail_fast.iter().all(|x| check::check(x, &response.body, &self.vars).passed)

@@ -27,36 +27,42 @@ pub type Ticket = u64;
 
 #[derive(Default)]
 pub struct Ledger {
-    live: Mutex<(Ticket, Vec<(Ticket, Deletion)>)>,
+    live: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    last_ticket: Ticket,
+    list: Vec<(Ticket, Deletion)>,
 }
 
 impl Ledger {
     pub fn add(&self, deletion: Deletion) -> Ticket {
         let mut live = self.live.lock().expect("ledger lock");
-        live.0 += 1;
-        let ticket = live.0;
-        live.1.push((ticket, deletion));
+        live.last_ticket += 1;
+        let ticket = live.last_ticket;
+        live.list.push((ticket, deletion));
         ticket
     }
 
     /// Drops an entry: what it would delete was never created, or has an exact entry now.
     pub fn forget(&self, ticket: Ticket) {
-        self.live.lock().expect("ledger lock").1.retain(|(t, _)| *t != ticket);
+        self.live.lock().expect("ledger lock").list.retain(|(t, _)| *t != ticket);
     }
 
     /// Removes and returns what `owner` created, newest first: a queue that redrives to a
     /// dead-letter queue is deleted before it.
     pub fn take_owned_by(&self, owner: &str) -> Vec<Deletion> {
         let mut live = self.live.lock().expect("ledger lock");
-        let (mine, rest): (Vec<_>, Vec<_>) = live.1.drain(..).partition(|(_, d)| d.owner == owner);
-        live.1 = rest;
+        let (mine, rest): (Vec<_>, Vec<_>) = live.list.drain(..).partition(|(_, d)| d.owner == owner);
+        live.list = rest;
         mine.into_iter().rev().map(|(_, d)| d).collect()
     }
 
     /// Removes and returns everything still live, newest first.
     pub fn take_all(&self) -> Vec<Deletion> {
         let mut live = self.live.lock().expect("ledger lock");
-        live.1.drain(..).rev().map(|(_, d)| d).collect()
+        live.list.drain(..).rev().map(|(_, d)| d).collect()
     }
 }
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::ledger::{Deletion, Ticket};
-use crate::wire::WireResponse;
 use super::SpecContext;
 use crate::services::{self, Service, DYNAMODB, KINESIS, SQS};
 use crate::spec::{QueueDef, Resource, ResourceKind, StreamDef, TableDef};
+use crate::wire::{ServiceEndpoint, TransportError, WireClient, WireResponse};
 
 /// Actions that create something, and how to delete what they created. A spec that calls one of
 /// these directly (say, to test CreateQueue validation) gets the same guaranteed teardown.
@@ -76,53 +76,58 @@ impl SpecContext<'_> {
         TAGGED_TARGETS.contains(&self.target.name.as_str()).then_some(run_id)
     }
 
-    /// Before a create is sent: a ledger entry that finds the resource by the name the request gives
-    /// it and deletes it, for when the answer never comes (lost, or cut off by a spec timeout or
-    /// Ctrl-C while in flight). `settle_create` takes it back once the answer is known.
-    pub(super) fn expect_create(&self, service: &'static Service, action: &str, request: &Value) -> Option<Ticket> {
-        let creator = CREATORS.iter().find(|c| c.service == service && c.create == action)?;
+    /// A call whose creation, if it creates something, is in the ledger whatever comes back. Before
+    /// a create is sent, an entry finds the resource by the name the request gives it and deletes
+    /// it, for when the answer never comes (lost, or cut off by a spec timeout or Ctrl-C while in
+    /// flight). A success replaces that entry with what it names, a clear refusal drops it; no
+    /// answer, a server error or a body that is not JSON leave it in place.
+    pub(super) async fn call_tracked(
+        &self,
+        service: &'static Service,
+        endpoint: &ServiceEndpoint,
+        action: &str,
+        request: &Value,
+    ) -> Result<WireResponse, TransportError> {
+        let Some(creator) = creator(service, action) else { return self.client.call(service, endpoint, action, request).await };
+        let ticket = self.expect_create(creator, request);
+        let outcome = self.client.call(service, endpoint, action, request).await;
+        if let Some(answer) = outcome.as_ref().ok().filter(|r| r.status < 500 && r.body.is_object()) {
+            let settled = answer.error.is_some() || self.register_created(creator, request, &answer.body);
+            if let (true, Some(ticket)) = (settled, ticket) {
+                self.ledger.forget(ticket);
+            }
+        }
+        outcome
+    }
+
+    /// The ledger entry for a create not yet answered.
+    fn expect_create(&self, creator: &'static Creator, request: &Value) -> Option<Ticket> {
         let (request, find) = match creator.find {
             None => ((creator.delete_request)(request, &Value::Null)?, None),
             Some((find, find_request)) => (Value::Null, Some((find, find_request(request)?))),
         };
-        let name = find.as_ref().map_or(&request, |(_, r)| r).as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
         Some(self.ledger.add(Deletion {
             owner: self.prefix.clone(),
-            label: format!("{} {name} (its create was not answered)", service.name),
-            service,
+            label: format!("{} {} (its create was not answered)", creator.service.name, name_in(find.as_ref().map_or(&request, |(_, r)| r))),
+            service: creator.service,
             action: creator.delete,
             request,
             find,
         }))
     }
 
-    /// After a create: a success registers what it names, a clear refusal created nothing; either
-    /// way the entry `expect_create` made is dropped. No answer, a server error or a body that is
-    /// not JSON leave the outcome unknown, and that entry in place.
-    pub(super) fn settle_create(&self, ticket: Option<Ticket>, action: &str, request: &Value, answer: Option<&WireResponse>) {
-        let Some(ticket) = ticket else { return };
-        let Some(answer) = answer.filter(|r| r.status < 500 && r.body.is_object()) else { return };
-        let creator = CREATORS.iter().find(|c| c.create == action).expect("a ticket is only made for creators");
-        if answer.error.is_some() || self.register_created(creator, request, &answer.body) {
-            self.ledger.forget(ticket);
-        }
-    }
-
     /// Registers the deletion of what `creator` made, if the request and response say enough.
     fn register_created(&self, creator: &Creator, request: &Value, response: &Value) -> bool {
-        let service = creator.service;
-        if let Some(delete) = (creator.delete_request)(request, response) {
-            self.ledger.add(Deletion {
-                owner: self.prefix.clone(),
-                label: format!("{} {}", service.name, delete.as_object().and_then(|o| o.values().next()).unwrap_or(&Value::Null)),
-                service,
-                action: creator.delete,
-                request: delete,
-                find: None,
-            });
-            return true;
-        }
-        false
+        let Some(delete) = (creator.delete_request)(request, response) else { return false };
+        self.ledger.add(Deletion {
+            owner: self.prefix.clone(),
+            label: format!("{} {}", creator.service.name, name_in(&delete)),
+            service: creator.service,
+            action: creator.delete,
+            request: delete,
+            find: None,
+        });
+        true
     }
 
     /// A read of an existing resource (for bindings): a failure is a setup problem.
@@ -136,10 +141,8 @@ impl SpecContext<'_> {
         let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
         let mut wait = Duration::from_millis(250);
         let response = loop {
-            let ticket = self.expect_create(service, action, &request);
-            let outcome = self.client.call(service, endpoint, action, &request).await;
-            self.settle_create(ticket, action, &request, outcome.as_ref().ok());
-            let response = outcome.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+            let response =
+                self.call_tracked(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
             match &response.error {
                 Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && tokio::time::Instant::now() + wait < deadline => {
                     tokio::time::sleep(wait).await;
@@ -267,77 +270,76 @@ pub fn is_gone(e: &crate::wire::WireError) -> bool {
 /// Deletes one resource, waiting out "busy" answers. Returns an error only when it may have leaked.
 pub async fn delete(
     target: &crate::targets::Target,
-    client: &crate::wire::WireClient,
+    client: &WireClient,
     deletion: &Deletion,
 ) -> Result<(), String> {
     let service = services::by_name(deletion.service.name).expect("ledger holds known services");
     let endpoint = target.endpoint(service.name).ok_or("target lost its endpoint")?;
     let request = match &deletion.find {
         None => deletion.request.clone(),
-        Some((find, by_name)) => match find_by_name(client, service, endpoint, find, by_name).await {
-            Ok(Some(request)) => request,
-            Ok(None) => return Ok(()),
-            Err(why) => return Err(format!("{}: {why}", deletion.label)),
-        },
+        Some((find, by_name)) => {
+            let found = answer_despite_faults(client, service, endpoint, find, by_name).await;
+            let found = found.map_err(|why| format!("{}: {find}: {why}", deletion.label))?;
+            match &found.error {
+                None => found.body,
+                Some(e) if is_gone(e) => return Ok(()),
+                Some(e) => return Err(format!("{}: {find}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
+            }
+        }
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(60.0 * target.timing.scale);
-    let mut faults = 0;
     loop {
-        let outcome = client.call(service, endpoint, deletion.action, &request).await;
-        // A delete is idempotent: after a fault (no answer, a server error, a body that is not
-        // JSON, throttling) it is sent again; a resource gone by then was deleted by the lost call.
-        let why = match &outcome {
-            Ok(r) if r.status >= 500 || r.body.is_string() => {
-                faults += 1;
-                format!("HTTP {} {}", r.status, r.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default())
+        let answer = answer_despite_faults(client, service, endpoint, deletion.action, &request).await;
+        let answer = answer.map_err(|why| format!("{}: {why}", deletion.label))?;
+        match &answer.error {
+            None => return Ok(()),
+            Some(e) if is_gone(e) => return Ok(()),
+            Some(e) if BUSY.contains(&e.code.as_str()) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Ok(r) => match &r.error {
-                None => return Ok(()),
-                Some(e) if is_gone(e) => return Ok(()),
-                Some(e) if BUSY.contains(&e.code.as_str()) => "still busy".to_owned(),
-                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) => {
-                    faults += 1;
-                    e.code.clone()
-                }
-                Some(e) => return Err(format!("{}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
-            },
-            Err(e) => {
-                faults += 1;
-                e.to_string()
-            }
-        };
-        if faults > DELETE_FAULT_RETRIES || tokio::time::Instant::now() > deadline {
-            return Err(format!("{}: {} (after {faults} faults)", deletion.label, why.trim_end()));
+            Some(e) if BUSY.contains(&e.code.as_str()) => return Err(format!("{}: still busy", deletion.label)),
+            Some(e) => return Err(format!("{}: {} {}", deletion.label, e.code, e.message.clone().unwrap_or_default())),
         }
-        tokio::time::sleep(Duration::from_millis(500) * faults.max(1)).await;
     }
 }
 
-/// The delete request for a resource known by name only: the find call's answer (None: it does not
-/// exist, so nothing was created). Repeated after faults like a delete.
-async fn find_by_name(
-    client: &crate::wire::WireClient,
+/// The first answer to `action` that is not a fault. Deletes and finds are safe to repeat, so after
+/// a fault (no answer, a server error, a body that is not JSON, throttling) the call is sent again,
+/// with a growing pause; a resource gone by then was deleted by the lost call.
+async fn answer_despite_faults(
+    client: &WireClient,
     service: &'static Service,
-    endpoint: &crate::wire::ServiceEndpoint,
+    endpoint: &ServiceEndpoint,
     action: &str,
     request: &Value,
-) -> Result<Option<Value>, String> {
-    let mut why = String::new();
-    for attempt in 0..=DELETE_FAULT_RETRIES {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
-        }
-        match client.call(service, endpoint, action, request).await {
-            Ok(r) if r.status < 500 && r.body.is_object() => {
-                return match &r.error {
-                    None => Ok(Some(r.body)),
-                    Some(e) if is_gone(e) => Ok(None),
-                    Some(e) => Err(format!("{action}: {} {}", e.code, e.message.clone().unwrap_or_default())),
-                };
+) -> Result<WireResponse, String> {
+    let mut faults = 0;
+    loop {
+        let why = match client.call(service, endpoint, action, request).await {
+            Ok(r) if r.status >= 500 || r.body.is_string() => {
+                format!("HTTP {} {}", r.status, r.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default())
             }
-            Ok(r) => why = format!("{action}: HTTP {}", r.status),
-            Err(e) => why = format!("{action}: {e}"),
+            // Busy ("still creating") is not a fault: the caller waits it out.
+            Ok(r) => match &r.error {
+                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && !BUSY.contains(&e.code.as_str()) => e.code.clone(),
+                _ => return Ok(r),
+            },
+            Err(e) => e.to_string(),
+        };
+        faults += 1;
+        if faults > DELETE_FAULT_RETRIES {
+            return Err(format!("{} (after {faults} faults)", why.trim_end()));
         }
+        tokio::time::sleep(Duration::from_millis(500) * faults).await;
     }
-    Err(format!("{why} (after {} faults)", DELETE_FAULT_RETRIES + 1))
+}
+
+/// The creator behind `action`, if it creates something.
+fn creator(service: &'static Service, action: &str) -> Option<&'static Creator> {
+    CREATORS.iter().find(|c| c.service == service && c.create == action)
+}
+
+/// What a request names first (a queue URL, a stream or table name), for messages.
+fn name_in(request: &Value) -> String {
+    request.as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default().to_string()
 }
