@@ -50,7 +50,7 @@ pub fn generator(node: &Node) -> Option<Result<Generator<'_>, (&Node, String)>> 
                     None => "x",
                     Some(p) => p.as_str().filter(|s| !s.is_empty()).ok_or((p, "`pattern` is a non-empty string".to_owned()))?,
                 };
-                if fill(pattern, bytes).is_none() {
+                if !fits(pattern, bytes) {
                     return Err((own, format!("{pattern:?} repeated cannot make exactly {bytes} bytes (its characters are multi-byte)")));
                 }
                 Generator::Text { bytes, pattern }
@@ -72,16 +72,16 @@ fn count<'a>(node: &'a Node, max: u64, what: &str) -> Result<usize, (&'a Node, S
     }
 }
 
-/// `pattern` repeated, then as many of its characters as fit, to exactly `bytes` bytes.
-fn fill(pattern: &str, bytes: usize) -> Option<String> {
-    let mut out = pattern.repeat(bytes / pattern.len());
-    for c in pattern.chars() {
-        if out.len() + c.len_utf8() > bytes {
-            break;
-        }
-        out.push(c);
-    }
-    (out.len() == bytes).then_some(out)
+/// Whether `pattern` repeated, then cut at a character boundary, makes exactly `bytes` bytes.
+/// Checked without building the text: `generator` runs at every render and model walk.
+fn fits(pattern: &str, bytes: usize) -> bool {
+    let rest = bytes % pattern.len();
+    pattern.char_indices().any(|(at, _)| at == rest)
+}
+
+/// `pattern` repeated, then its first characters, to exactly `bytes` bytes (`fits` holds).
+fn fill(pattern: &str, bytes: usize) -> String {
+    pattern.repeat(bytes / pattern.len()) + &pattern[..bytes % pattern.len()]
 }
 
 /// Every malformed generator under `node`.
@@ -107,7 +107,7 @@ fn visit<'a>(node: &'a Node, out: &mut Vec<(&'a Node, String)>) {
 /// The generator's value. Validation has proved it well formed.
 pub fn render(generator: Generator<'_>, vars: &Vars) -> Result<Value, String> {
     Ok(match generator {
-        Generator::Text { bytes, pattern } => Value::String(fill(pattern, bytes).expect("validated")),
+        Generator::Text { bytes, pattern } => Value::String(fill(pattern, bytes)),
         Generator::List { count, item } => {
             let mut scope = vars.clone();
             let mut items = Vec::with_capacity(count);
