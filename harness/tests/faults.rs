@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static LIST_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -38,21 +39,27 @@ fn spec(step: &str) -> String {
     format!("id: x/fault\ntitle: t\nsource: https://example.com\nsteps:\n{step}")
 }
 
+/// `conform run` of one spec file against the fake endpoint on `port`, reports under `dir`.
+fn run_on_fake(port: u16, dir: &Path, spec: &Path, extra: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .args(["run", spec.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
+        .arg("--reports")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_delete_is_repeated_after_faults_and_one_that_keeps_failing_is_a_leak_in_every_report() {
     let port = common::serve(answer);
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let path = dir.path().join("queue.yaml");
     std::fs::write(&path, "id: x/queue\ntitle: t\nsource: https://example.com\nresources:\n  q: { sqs.queue: {} }\nsteps:\n  - call: sqs.GetQueueAttributes\n    with: { QueueUrl: \"${q.url}\", AttributeNames: [QueueArn] }\n").unwrap();
     let run = |name: &str| {
         let (json, junit) = (dir.path().join(format!("{name}.json")), dir.path().join(format!("{name}.xml")));
-        let out = Command::new(env!("CARGO_BIN_EXE_conform"))
-            .current_dir(root)
-            .args(["run", path.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
-            .args(["--reports", dir.path().to_str().unwrap(), "--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = run_on_fake(port, dir.path(), &path, &[Path::new("--json"), &json, Path::new("--junit"), &junit]);
         let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned(), report, std::fs::read_to_string(&junit).unwrap())
     };
@@ -75,20 +82,11 @@ fn a_delete_is_repeated_after_faults_and_one_that_keeps_failing_is_a_leak_in_eve
 fn faults_are_errors_and_read_only_calls_are_retried() {
     let port = common::serve(answer);
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let run = |name: &str, step: &str| {
         let path = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&path, spec(step)).unwrap();
         let json = dir.path().join(format!("{name}.json"));
-        let out = Command::new(env!("CARGO_BIN_EXE_conform"))
-            .current_dir(root)
-            .args(["run", path.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
-            .arg("--reports")
-            .arg(dir.path())
-            .arg("--json")
-            .arg(&json)
-            .output()
-            .unwrap();
+        let out = run_on_fake(port, dir.path(), &path, &[Path::new("--json"), &json]);
         let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
         (report["results"][0]["status"].as_str().unwrap().to_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
@@ -128,15 +126,9 @@ fn lost_create(action: &str) -> (u16, &'static str) {
 fn a_create_whose_answer_was_lost_is_found_by_name_and_deleted() {
     let port = common::serve(lost_create);
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let path = dir.path().join("lost.yaml");
     std::fs::write(&path, "id: x/lost\ntitle: t\nsource: https://example.com\nresources:\n  q: { sqs.queue: {} }\nsteps:\n  - call: sqs.ListQueues\n    with: {}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .current_dir(root)
-        .args(["run", path.to_str().unwrap(), "--endpoint", &format!("http://127.0.0.1:{port}"), "--name", "fake", "--no-snapshots"])
-        .args(["--reports", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_on_fake(port, dir.path(), &path, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "the spec is an error: {err}");
     assert!(err.contains("ERROR") && err.contains("not JSON"), "{err}");

@@ -175,12 +175,20 @@ pub fn run(args: RunArgs) -> u8 {
         );
         // A shard keeps its rows apart (`results.K-of-N.json`) until `conform merge` folds them in:
         // merged into results.json, a shard's stale copy of the other rows would hide its peers'.
-        let results_file = args.reports.join(&target.name).join(match args.selection.partition {
-            Some((k, n)) => format!("results.{k}-of-{n}.json"),
-            None => "results.json".into(),
-        });
-        let summary_rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
-        let saved = if args.selection.partition.is_some() { summary_rows.save(&results_file) } else { summary_rows.save_merged(&results_file) };
+        let rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
+        let dir = args.reports.join(&target.name);
+        let (results_file, saved) = match args.selection.partition {
+            Some((k, n)) => {
+                let file = dir.join(format!("results.{k}-of-{n}.json"));
+                let saved = rows.save(&file);
+                (file, saved)
+            }
+            None => {
+                let file = dir.join("results.json");
+                let saved = rows.save_merged(&file);
+                (file, saved)
+            }
+        };
         if let Err(e) = saved {
             eprintln!("warning: cannot write {}: {e}", results_file.display());
         }
