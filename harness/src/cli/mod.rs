@@ -64,7 +64,7 @@ enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
-    /// Write the coverage table of the seed behaviour catalogue (specs/COVERAGE.md).
+    /// Write the coverage table of the seed behaviour catalogue (reports/coverage.md).
     Coverage {
         /// The catalogue (markdown).
         #[arg(long, default_value = "fixtures/catalogue/seed-behaviors.md")]
@@ -72,7 +72,7 @@ enum Command {
         /// Why fast-checkable rows are not covered: `ROW-ID: reason` (YAML).
         #[arg(long, default_value = "reports/coverage-notes.yaml")]
         notes: PathBuf,
-        #[arg(long, default_value = "specs/COVERAGE.md")]
+        #[arg(long, default_value = "reports/coverage.md")]
         out: PathBuf,
     },
     /// Maintain expectations files.
