@@ -18,8 +18,10 @@ use super::template::{self, Vars};
 pub const INDEX: &str = "i";
 /// Limits that keep a typo from allocating gigabytes: AWS's largest payloads (a 10 MiB Kinesis
 /// record) and longest lists (DynamoDB's 100-item batches) fit well inside them.
-const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
-const MAX_LIST_ITEMS: u64 = 10_000;
+pub(crate) const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_LIST_ITEMS: u64 = 10_000;
+/// Nested generators multiply (`$list` of `$list` of `$text`): what one value may expand to in all.
+const MAX_GENERATED_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug)]
 pub enum Generator<'a> {
@@ -84,11 +86,30 @@ fn fill(pattern: &str, bytes: usize) -> String {
     pattern.repeat(bytes / pattern.len()) + &pattern[..bytes % pattern.len()]
 }
 
-/// Every malformed generator under `node`.
+/// Every malformed generator under `node`, or else a value too large to generate.
 pub fn problems(node: &Node) -> Vec<(&Node, String)> {
     let mut out = Vec::new();
     visit(node, &mut out);
+    if out.is_empty() && size(node) > MAX_GENERATED_BYTES {
+        out.push((node, format!("its generators would expand to about {} bytes, more than the {MAX_GENERATED_BYTES} allowed", size(node))));
+    }
     out
+}
+
+/// About how many bytes `node` renders to (well formed; `${…}` counted as written).
+fn size(node: &Node) -> u64 {
+    match generator(node) {
+        Some(Ok(Generator::Text { bytes, .. })) => bytes as u64,
+        Some(Ok(Generator::List { count, item })) => (count as u64).saturating_mul(size(item).max(1)),
+        Some(Ok(Generator::String(inner) | Generator::Number(inner))) => size(inner),
+        Some(Err(_)) => 0,
+        None => match &node.value {
+            NodeValue::Seq(items) => items.iter().fold(0, |sum, n| sum.saturating_add(size(n))),
+            NodeValue::Map(entries) => entries.iter().fold(0, |sum, (k, n)| sum.saturating_add(k.name.len() as u64).saturating_add(size(n))),
+            NodeValue::String(s) => s.len() as u64,
+            _ => 8,
+        },
+    }
 }
 
 fn visit<'a>(node: &'a Node, out: &mut Vec<(&'a Node, String)>) {
@@ -171,5 +192,9 @@ mod tests {
         assert_eq!(why("a: { $text: 3, pattern: é }"), ["1:13 \"é\" repeated cannot make exactly 3 bytes (its characters are multi-byte)"]);
         assert_eq!(why("[{ $list: 2, item: { $string: 1, x: 2 } }]"), ["1:37 `$string` takes nothing else"]);
         assert!(why("{ $text: 3, pattern: z }").is_empty());
+        assert_eq!(
+            why("a: { $list: 10000, item: { $text: 16777216 } }"),
+            ["1:1 its generators would expand to about 167772160001 bytes, more than the 67108864 allowed"]
+        );
     }
 }
