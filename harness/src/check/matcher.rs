@@ -32,6 +32,16 @@ pub fn select(selector: &Selector, body: &Value) -> Option<Value> {
     }
 }
 
+/// What one answer adds to a `collect` step's collection: the matches of a wildcard path, or the
+/// elements of the list a plain path names.
+pub fn gather(selector: &Selector, body: &Value) -> Vec<Value> {
+    match select(selector, body) {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(one) => vec![one],
+    }
+}
+
 /// `Ok` when `actual` satisfies the matcher, else a sentence saying why not.
 pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Result<(), String> {
     let render = |node| template::render(node, vars);

@@ -15,6 +15,9 @@ use crate::wire::WireResponse;
 impl SpecContext<'_> {
     /// Runs a call (with its `eventually` policy); on success the captures are in `vars`.
     pub(super) async fn call(&mut self, call: &Call, attempts: &mut Vec<Attempt>) -> Result<(), Stop> {
+        if let Some(collect) = &call.collect {
+            return self.collect(call, collect, attempts).await;
+        }
         let file = &self.spec.file;
         let request = template::render(&call.request, &self.vars).map_err(|e| Stop::error(e, None))?;
         let endpoint = self
@@ -59,6 +62,7 @@ impl SpecContext<'_> {
                 checks,
                 shape,
                 elapsed: response.elapsed,
+                collected: None,
             });
             // A 5xx or a body that is not JSON is the target's or the network's trouble, not an
             // answer to judge: retried when the call is read-only, else reported as an error.
@@ -97,7 +101,7 @@ impl SpecContext<'_> {
         }
     }
 
-    fn capture(&mut self, call: &Call, body: &Value) -> Result<(), Stop> {
+    pub(super) fn capture(&mut self, call: &Call, body: &Value) -> Result<(), Stop> {
         for capture in &call.capture {
             let value = check::matcher::select(&capture.path, body).ok_or_else(|| Stop::Fail {
                 message: format!("capture `{}`: nothing at {}", capture.name, capture.path.text),
@@ -110,11 +114,11 @@ impl SpecContext<'_> {
 }
 
 /// How often a read-only or throttled call is retried after a fault.
-const FAULT_RETRIES: u32 = 3;
+pub(super) const FAULT_RETRIES: u32 = 3;
 
 /// Why a response is a fault rather than an answer: a server error the step did not ask for, or a
 /// body that is not JSON.
-fn fault(call: &Call, response: &WireResponse) -> Option<String> {
+pub(super) fn fault(call: &Call, response: &WireResponse) -> Option<String> {
     if throttled(call, response) {
         let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
         return Some(format!("throttled: {} {message}", response.error.as_ref().map_or("", |e| e.code.as_str())).trim_end().to_owned());
@@ -132,7 +136,7 @@ fn fault(call: &Call, response: &WireResponse) -> Option<String> {
 
 /// A throttling answer the step did not ask for: AWS and emulators limit request rates (Kinesis
 /// allows few streams to be created at once), which says nothing about the behaviour under test.
-fn throttled(call: &Call, response: &WireResponse) -> bool {
+pub(super) fn throttled(call: &Call, response: &WireResponse) -> bool {
     const THROTTLING: [&str; 4] = ["ThrottlingException", "RequestThrottled", "ThrottledException", "LimitExceededException"];
     let Some(error) = &response.error else { return false };
     let asked = call.expect_error.as_ref().is_some_and(|e| e.code.as_deref() == Some(error.code.as_str()));
@@ -143,7 +147,7 @@ fn throttled(call: &Call, response: &WireResponse) -> bool {
 }
 
 /// Calls that change nothing, so repeating one after a fault is safe.
-fn read_only(action: &str) -> bool {
+pub(super) fn read_only(action: &str) -> bool {
     ["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
 }
 

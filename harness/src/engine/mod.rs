@@ -3,6 +3,7 @@
 
 mod bind;
 mod call;
+mod collect;
 mod ledger;
 mod resources;
 pub mod schedule;

@@ -84,7 +84,7 @@ fn declared_waits(spec: &Spec) -> Duration {
         .map(|step| {
             let one = match &step.action {
                 Action::Sleep(d) => *d,
-                Action::Call(call) => call.eventually.as_ref().map_or(Duration::ZERO, |e| e.timeout / 2),
+                Action::Call(call) => call.eventually.as_ref().map(|e| e.timeout / 2).or(call.collect.as_ref().map(|c| c.timeout / 4)).unwrap_or_default(),
                 Action::Workload(w) => w.timeout / 2,
             };
             one * step.repeat

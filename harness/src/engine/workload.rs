@@ -87,6 +87,7 @@ impl SpecContext<'_> {
             checks,
             shape: Vec::new(),
             elapsed: started.elapsed(),
+            collected: None,
         });
         match failed {
             None => Ok(()),

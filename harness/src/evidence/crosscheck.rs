@@ -155,8 +155,13 @@ fn compare(call: &Call, rec: &Recording) -> (Vec<Comparison>, Vec<String>) {
         }
         (None, None) => {
             if let Some(response) = &rec.response {
+                // A `collect` step's expectations judge a collection: here, the one recorded answer's.
+                let judged = match &call.collect {
+                    Some(collect) => Value::Array(matcher::gather(&collect.items, response)),
+                    None => response.clone(),
+                };
                 for expectation in &call.expect {
-                    if let Some(c) = compare_response(expectation, response) {
+                    if let Some(c) = compare_response(expectation, &judged) {
                         out.push(c);
                     }
                 }

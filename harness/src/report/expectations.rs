@@ -285,6 +285,7 @@ mod tests {
                 checks: vec![crate::check::CheckResult { path: path.into(), passed: false, detail: None }],
                 shape: Vec::new(),
                 elapsed: Duration::ZERO,
+                collected: None,
             }],
         });
         r

@@ -134,6 +134,9 @@ pub struct Attempt {
     pub shape: Vec<String>,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
+    /// On the last attempt of a `collect` step: everything gathered, which `expect` judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected: Option<Value>,
 }
 
 impl Attempt {

@@ -4,8 +4,9 @@
 //!
 //! What is kept: the steps marked `snapshot: true`, or every call step when none is marked; of a
 //! step polled with `eventually`, only the final attempt of each `repeat` iteration, so the
-//! number of polls does not make snapshots differ. Lists whose order AWS does not define are sorted
-//! (`unordered.rs`). Workload analyses are kept only when marked.
+//! number of polls does not make snapshots differ; of a `collect` step, what it gathered. Lists
+//! whose order AWS does not define are sorted (`unordered.rs`). Workload analyses are kept only
+//! when marked.
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +54,11 @@ pub fn body(result: &SpecResult) -> Value {
         for attempt in last_per_iteration.values() {
             labels.push(format!("{} {}", step.index + 1, step.description));
             raw.push(attempt.request.clone());
-            let mut body = attempt.response.clone();
+            // A `collect` step is judged on what it gathered, however many calls that took.
+            let mut body = match &attempt.collected {
+                Some(items) => json!({ "collected": items }),
+                None => attempt.response.clone(),
+            };
             if let Some(operation) = &step.operation {
                 sort_unordered(operation, &mut body);
             }
@@ -141,6 +146,7 @@ mod tests {
             checks: Vec::new(),
             shape: Vec::new(),
             elapsed: Duration::from_millis(polls as u64),
+            collected: None,
         };
         let mut attempts: Vec<Attempt> = (0..polls).map(|i| attempt(0, &format!("poll-{i}"))).collect();
         attempts.push(attempt(1, "second"));

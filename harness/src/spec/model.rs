@@ -165,6 +165,7 @@ pub struct Call {
     pub expect_error: Option<ErrorExpectation>,
     pub capture: Vec<Capture>,
     pub eventually: Option<Eventually>,
+    pub collect: Option<Collect>,
     pub snapshot: bool,
     /// Recordings of AWS answering this call (ids into `fixtures/aws-recorded/`).
     pub evidence: Vec<EvidenceRef>,
@@ -280,4 +281,22 @@ pub struct Eventually {
     pub max_interval: Duration,
     /// When these all hold on an attempt, waiting longer cannot help: stop and fail.
     pub fail_fast: Arc<Vec<Expectation>>,
+}
+
+/// Repeat a call, gathering items from each answer, until `until` holds over the collection.
+#[derive(Debug)]
+pub struct Collect {
+    pub items: Selector,
+    pub until: Vec<Expectation>,
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub cursor: Option<Cursor>,
+    pub delete_received: bool,
+}
+
+#[derive(Debug)]
+pub struct Cursor {
+    pub from: Selector,
+    /// The top-level request member the cursor goes into.
+    pub to: String,
 }

@@ -131,6 +131,7 @@ pub struct RawStep {
     #[schemars(with = "Option<String>")]
     pub call: Option<Spanned<String>>,
     /// The request JSON exactly as in the AWS API reference; `${var}` substitutes values.
+    #[schemars(with = "Option<RequestValue>")]
     pub with: Option<Node>,
     /// JSONPath → matcher. A scalar or list is compared for equality; a mapping names matchers:
     /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of,
@@ -145,6 +146,10 @@ pub struct RawStep {
     /// Repeat the call until `expect` holds.
     #[schemars(with = "Option<RawEventually>")]
     pub eventually: Option<Spanned<RawEventually>>,
+    /// Repeat the call, gathering what each answer holds, until a condition over everything
+    /// gathered holds; `expect` and `capture` then apply to the collection (a list).
+    #[schemars(with = "Option<RawCollect>")]
+    pub collect: Option<Spanned<RawCollect>>,
     /// Keep this step's response in the target's snapshot report.
     #[serde(default)]
     pub snapshot: bool,
@@ -195,6 +200,75 @@ pub struct RawEventually {
     pub max_interval: Option<Spanned<String>>,
     /// JSONPath → matcher; when all hold, stop retrying and fail.
     pub fail_fast: Option<Node>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCollect {
+    /// JSONPath selecting what one answer adds to the collection, e.g. `$.Messages[*]`.
+    #[schemars(with = "String")]
+    pub items: Spanned<String>,
+    /// JSONPath → matcher over the collection (`$` is the list); collecting stops when all hold.
+    pub until: Node,
+    /// Give up after this long, e.g. `20s` (scaled by the target's timing profile).
+    #[schemars(with = "String")]
+    pub timeout: Spanned<String>,
+    /// Wait after an answer that added nothing (default 200ms).
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+    /// Feed each answer's cursor into the next request, e.g. `{ from: $.NextShardIterator, to:
+    /// ShardIterator }`; collecting also stops when an answer has no cursor.
+    #[schemars(with = "Option<RawCursor>")]
+    pub cursor: Option<Spanned<RawCursor>>,
+    /// `sqs.ReceiveMessage` only: delete what each answer returned before the next receive, so a
+    /// FIFO group's later messages become available.
+    #[serde(default)]
+    pub delete_received: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCursor {
+    /// JSONPath to the cursor in the response.
+    pub from: String,
+    /// The top-level request member that takes it.
+    pub to: String,
+}
+
+/// The schema of a request value: JSON as in the API reference, where a mapping may be a generator.
+struct RequestValue;
+
+impl JsonSchema for RequestValue {
+    fn schema_name() -> String {
+        "RequestValue".into()
+    }
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        use crate::spec::generate::{MAX_LIST_ITEMS, MAX_TEXT_BYTES};
+        let value = serde_json::json!({ "$ref": "#/definitions/RequestValue" });
+        let generator = |key: &str, what: &str, own: serde_json::Value, more: serde_json::Value| {
+            let mut properties = serde_json::json!({ key: own });
+            properties.as_object_mut().expect("object").extend(more.as_object().cloned().unwrap_or_default());
+            let required: Vec<&str> = std::iter::once(key).chain((key == "$list").then_some("item")).collect();
+            serde_json::json!({ "type": "object", "description": what, "required": required, "properties": properties, "additionalProperties": false })
+        };
+        let schema = serde_json::json!({
+            "description": "A JSON value as in the AWS API reference, `${var}` substituting values; a mapping may be a generator.",
+            "anyOf": [
+                generator("$text", "A string of exactly this many UTF-8 bytes, `pattern` repeated.",
+                    serde_json::json!({ "type": "integer", "minimum": 0, "maximum": MAX_TEXT_BYTES }),
+                    serde_json::json!({ "pattern": { "type": "string", "minLength": 1, "default": "x" } })),
+                generator("$list", "This many copies of `item`, each rendered with `${i}` its 0-based index.",
+                    serde_json::json!({ "type": "integer", "minimum": 0, "maximum": MAX_LIST_ITEMS }),
+                    serde_json::json!({ "item": value })),
+                generator("$string", "The value as a string.", value.clone(), serde_json::json!({})),
+                generator("$number", "The value (a number or a numeric string) as a number.", value.clone(), serde_json::json!({})),
+                { "type": "object", "additionalProperties": value },
+                { "type": "array", "items": value },
+                { "type": ["string", "number", "boolean", "null"] },
+            ],
+        });
+        serde_json::from_value(schema).expect("a valid schema")
+    }
 }
 
 impl JsonSchema for Node {

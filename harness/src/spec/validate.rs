@@ -351,7 +351,7 @@ impl Validator<'_> {
             self.error(Pos::of(e), e.value.len(), "`evidence` cites recordings of an AWS call, so it belongs on a `call` step");
         }
         if let Some(workload) = raw.workload.take() {
-            if raw.call.is_some() || raw.sleep.is_some() || raw.with.is_some() || raw.capture.is_some() || raw.eventually.is_some() {
+            if raw.call.is_some() || raw.sleep.is_some() || raw.with.is_some() || raw.capture.is_some() || raw.eventually.is_some() || raw.collect.is_some() {
                 self.error(pos, 1, "a `workload` step takes only `expect`");
             }
             let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
@@ -368,9 +368,10 @@ impl Validator<'_> {
                     || raw.expect.is_some()
                     || raw.expect_error.is_some()
                     || raw.capture.is_some()
-                    || raw.eventually.is_some();
+                    || raw.eventually.is_some()
+                    || raw.collect.is_some();
                 if has_call_keys {
-                    self.error(Pos::of(sleep), 5, "a `sleep` step takes no `with`, `expect`, `capture` or `eventually`");
+                    self.error(Pos::of(sleep), 5, "a `sleep` step takes no `with`, `expect`, `capture`, `eventually` or `collect`");
                 }
                 self.duration(sleep).map(Action::Sleep)
             }
@@ -445,6 +446,10 @@ impl Validator<'_> {
         if eventually.is_some() && expect.is_empty() && expect_error.is_none() {
             self.error(Pos::of(call), call.value.len(), "`eventually` repeats a call until `expect` holds, but this step expects nothing");
         }
+        if let Some(c) = raw.collect.as_ref().filter(|_| eventually.is_some() || expect_error.is_some()) {
+            self.error(Pos::of(c), 7, "`collect` gathers successful answers: it takes neither `eventually` nor `expect_error`");
+        }
+        let collect = raw.collect.and_then(|c| self.collect(c, service, &action));
         let mut capture = Vec::new();
         for (name, path) in raw.capture.into_iter().flatten() {
             if let Some(p) = self.path(&path.value, Pos::of(&path)) {
@@ -453,7 +458,7 @@ impl Validator<'_> {
             self.vars.insert(name);
         }
         let evidence = raw.evidence.iter().map(|e| EvidenceRef { id: e.value.clone(), span: self.span(Pos::of(e), e.value.len()) }).collect();
-        Some(Call { service, action, request, expect, expect_error, capture, eventually, snapshot: raw.snapshot, evidence })
+        Some(Call { service, action, request, expect, expect_error, capture, eventually, collect, snapshot: raw.snapshot, evidence })
     }
 
     /// The request against the action's input shape in AWS's model.
@@ -707,6 +712,36 @@ impl Validator<'_> {
         let fail_fast = raw.fail_fast.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
         Eventually { timeout, interval, backoff, max_interval, fail_fast: Arc::new(fail_fast) }
     }
+
+    fn collect(&mut self, spanned: Spanned<RawCollect>, service: &services::Service, action: &str) -> Option<Collect> {
+        let pos = Pos::of(&spanned);
+        let raw = spanned.value;
+        let items = self.path(&raw.items.value, Pos::of(&raw.items));
+        let until = self.expectations(&raw.until);
+        if until.is_empty() {
+            self.node_error(&raw.until, "`until` needs a condition over the collection, e.g. `$: { length: 6 }`");
+        }
+        let timeout = self.positive_duration(&raw.timeout);
+        let interval = raw.interval.as_ref().map_or(Some(Duration::from_millis(200)), |i| self.positive_duration(i));
+        let cursor = raw.cursor.and_then(|c| {
+            let at = Pos::of(&c);
+            let members = service.model().operation(action).and_then(|o| o.input.as_ref()).and_then(|i| service.model().shape(&i.shape));
+            if let Some(crate::model::Shape::Structure { members, .. }) = members {
+                if !members.contains_key(&c.value.to) {
+                    let names: Vec<&str> = members.keys().map(String::as_str).collect();
+                    let e = self.error(at, 1, format!("`cursor.to`: {}.{action} has no request member `{}`", service.name, c.value.to));
+                    if let Some(best) = did_you_mean(&c.value.to, names) {
+                        e.help(format!("did you mean `{best}`?"));
+                    }
+                }
+            }
+            Some(Cursor { from: self.path(&c.value.from, at)?, to: c.value.to })
+        });
+        if raw.delete_received && (service.name, action) != ("sqs", "ReceiveMessage") {
+            self.error(pos, 1, "`delete_received` deletes received SQS messages: it belongs on `sqs.ReceiveMessage`");
+        }
+        Some(Collect { items: items?, until, timeout: timeout?, interval: interval?, cursor, delete_received: raw.delete_received })
+    }
 }
 
 /// Whether a JSONPath can select at most one value (RFC 9535 "singular query"): only names and
@@ -806,6 +841,25 @@ steps:
         assert!(errs[0].contains("`Itme` is not a member") && errs[0].contains("did you mean `Item`?"), "{errs:?}");
         let errs = errors(&spec("{ TransactItems: [], ClientRequestToken: \"${i}\" }"));
         assert!(errs[0].contains("undefined variable `i`"), "{errs:?}");
+    }
+
+    #[test]
+    fn collect_is_checked_where_it_is_written() {
+        let spec = |call: &str, collect: &str| {
+            format!("id: t\ntitle: t\nsource: https://x\nsteps:\n  - call: {call}\n    with: {{ ShardIterator: x }}\n    collect: {collect}\n    expect: {{ \"$[*].Data\": [a] }}\n")
+        };
+        let good = "{ items: \"$.Records[*]\", until: { $: { length: 1 } }, timeout: 5s, cursor: { from: $.NextShardIterator, to: ShardIterator } }";
+        assert_eq!(errors(&spec("kinesis.GetRecords", good)), Vec::<String>::new());
+        let Action::Call(call) = &load_str("t.yaml", &spec("kinesis.GetRecords", good)).unwrap().steps[0].action else { panic!() };
+        let collect = call.collect.as_ref().unwrap();
+        assert_eq!((collect.cursor.as_ref().unwrap().to.as_str(), collect.timeout), ("ShardIterator", Duration::from_secs(5)));
+        let errs = errors(&spec("kinesis.GetRecords", &good.replace("to: ShardIterator", "to: ShardIterater")));
+        assert!(errs.len() == 1 && errs[0].contains("no request member `ShardIterater`") && errs[0].contains("did you mean `ShardIterator`?"), "{errs:?}");
+        let errs = errors(&spec("kinesis.GetRecords", &good.replace("5s", "0s")));
+        assert!(errs.len() == 1 && errs[0].starts_with("t.yaml:7:") && errs[0].contains("longer than zero"), "{errs:?}");
+        let errs = errors(&spec("kinesis.GetRecords", "{ items: $.Records, until: {}, timeout: 5s, delete_received: true }"));
+        assert!(errs.iter().any(|e| e.contains("`until` needs a condition")), "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("belongs on `sqs.ReceiveMessage`")), "{errs:?}");
     }
 
     #[test]
