@@ -139,7 +139,7 @@ fn the_loader_is_strict_about_what_cannot_be_meant() {
         assert_eq!(code, 2, "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: expected `{expected}` in {stderr}");
     }
-    // The same id in two files names both.
+    // The same id in two files names both, with the line and column of each.
     let other = dir.path().join("elsewhere");
     std::fs::create_dir_all(&other).unwrap();
     for f in ["a.yaml", "b.yaml"] {
@@ -147,7 +147,7 @@ fn the_loader_is_strict_about_what_cannot_be_meant() {
     }
     let (code, _, stderr) = conform(&["check", other.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("spec id `sqs/same` is used by") && stderr.contains("a.yaml") && stderr.contains("b.yaml"), "{stderr}");
+    assert!(stderr.contains("b.yaml:1:5: spec id `sqs/same` is already the id of") && stderr.contains("a.yaml:1:5"), "{stderr}");
 }
 
 #[test]

@@ -243,8 +243,14 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
         return Err(exit::BAD_INPUT);
     }
     let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).collect();
-    if let Some((id, first, second)) = duplicate_id(&specs) {
-        eprintln!("error: spec id `{id}` is used by {first} and by {second}");
+    if let Some((first, second)) = duplicate_id(&specs) {
+        let at = |s: &Spec| {
+            let (line, col) = s.file.line_col(id_offset(&s.file.text));
+            format!("{}:{line}:{col}", s.file.name)
+        };
+        let message = format!("spec id `{}` is already the id of {}", second.id, at(first));
+        let span = spec::source::Span::at(id_offset(&second.file.text), second.id.len());
+        print_spec_errors(&SpecErrors { file: second.file.name.clone(), errors: vec![spec::SpecError::new(&second.file, span, message)] });
         return Err(exit::BAD_INPUT);
     }
     specs.retain(|s| {
@@ -258,9 +264,17 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
 }
 
 /// An id two files share, and both files.
-fn duplicate_id(specs: &[Spec]) -> Option<(&str, &str, &str)> {
-    let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
-    specs.iter().find_map(|s| seen.insert(&s.id, &s.file.name).map(|first| (s.id.as_str(), first, s.file.name.as_str())))
+/// The first two specs that share an id.
+fn duplicate_id(specs: &[Spec]) -> Option<(&Spec, &Spec)> {
+    let mut seen: std::collections::BTreeMap<&str, &Spec> = std::collections::BTreeMap::new();
+    specs.iter().find_map(|s| seen.insert(&s.id, s).map(|first| (first, s)))
+}
+
+/// Where a spec file's top-level `id:` value starts.
+fn id_offset(text: &str) -> usize {
+    let line = text.match_indices("id:").map(|(at, _)| at).find(|&at| at == 0 || text.as_bytes()[at - 1] == b'\n').unwrap_or(0);
+    let value = line + "id:".len();
+    value + text[value..].len() - text[value..].trim_start_matches([' ', '\t']).len()
 }
 
 /// Prints each problem as a miette diagnostic: `file:line:col`, the snippet, a label and a hint.
