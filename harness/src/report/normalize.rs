@@ -156,6 +156,11 @@ impl Normalizer {
     fn replace_known(&self, s: &str, known: &[(&String, &String)]) -> String {
         let mut out = s.to_owned();
         for (value, token) in known {
+            // A short value ("1", moto's first sequence number) would also match inside unrelated
+            // text ("b25l", "user-1"): it is replaced only where it is the whole string.
+            if value.len() < MIN_EMBEDDED && out != **value {
+                continue;
+            }
             if out.contains(value.as_str()) {
                 out = out.replace(value.as_str(), token);
             }
@@ -175,6 +180,9 @@ impl Normalizer {
         self.account.replace_all(&s, "<account>").into_owned()
     }
 }
+
+/// The shortest value replaced where it is embedded in a longer string (a URL holding a queue name).
+const MIN_EMBEDDED: usize = 6;
 
 fn sorted(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
     let ordered: BTreeMap<&String, &Value> = map.iter().collect();
@@ -208,8 +216,8 @@ mod tests {
         let n = Normalizer::new(Some("conform-abc123-4".into()));
         let docs = [
             json!({"QueueUrl": "http://127.0.0.1:5000/123456789012/conform-abc123-4-q", "MessageBody": "hi"}),
-            json!({"Messages": [{"ReceiptHandle": "rh-A", "MessageId": "m-1", "Body": "hi"}, {"MessageId": "m-2", "ReceiptHandle": "rh-B"}]}),
-            json!({"__type": "ReceiptHandleIsInvalid", "message": "The input receipt handle \"rh-B\" is not valid"}),
+            json!({"Messages": [{"ReceiptHandle": "rh-A", "MessageId": "m-1", "Body": "hi"}, {"MessageId": "m-2", "ReceiptHandle": "handle-B"}]}),
+            json!({"__type": "ReceiptHandleIsInvalid", "message": "The input receipt handle \"handle-B\" is not valid"}),
         ];
         let out = n.normalize(&docs);
         assert_eq!(out[0]["QueueUrl"], "<queue-url:1>");
@@ -217,6 +225,12 @@ mod tests {
         assert_eq!(out[1]["Messages"][1]["ReceiptHandle"], "<receipt-handle:2>");
         assert_eq!(out[1]["Messages"][1]["MessageId"], "<message-id:2>");
         assert_eq!(out[2]["message"], "The input receipt handle \"<receipt-handle:2>\" is not valid");
+    }
+
+    #[test]
+    fn a_short_value_is_replaced_only_where_it_is_the_whole_string() {
+        let out = Normalizer::new(None).normalize(&[json!({"SequenceNumber": "2", "Data": "b25l", "PartitionKey": "user-2"})]);
+        assert_eq!(out[0], json!({"SequenceNumber": "<sequence-number:1>", "Data": "b25l", "PartitionKey": "user-2"}));
     }
 
     #[test]
