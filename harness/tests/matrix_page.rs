@@ -109,7 +109,7 @@ fn matrix_page_renders_filters_and_opens_cells_in_headless_chromium() {
     // The summary: moto passes 1 of the 4 specs it ran, with 1 expected divergence, 2 unexpected
     // verdicts and 2 model findings; localstack 3 of 3, with a gap.
     assert!(all.contains("<b>25%</b> <small>1/4</small>") && all.contains(">2 unexpected</a>") && all.contains(">2 findings</a>"), "{all}");
-    assert!(all.contains("<b>100%</b> <small>3/3</small>") && all.contains(">1 gaps</a>"), "{all}");
+    assert!(all.contains("<b>100%</b> <small>3/3</small>") && all.contains(">1 gap</a>"), "{all}");
 
     // Only the rows where one target behaves as AWS does and the other does not (a gap says nothing).
     let differing = dom(&browser, &profile, &page, "differs=1");
