@@ -8,7 +8,7 @@ const form = document.getElementById("filters");
 const panel = document.getElementById("panel");
 const rows = [...document.querySelectorAll("#matrix tbody tr")];
 const KEYS = ["service", "tier", "verdict", "target", "differs", "q", "open", "on", "vs"];
-const UNEXPECTED = ["fail", "error", "unexpected-pass", "recorded-contradicts"];
+const UNEXPECTED = ["fail", "new-divergence", "error", "unexpected-pass", "recorded-contradicts"];
 
 // Fragments are not form data: '+' (as in kinesalite+dynalite) stays a '+'.
 function readState() {

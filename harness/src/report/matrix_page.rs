@@ -44,14 +44,14 @@ pub fn load_snapshots(reports: &Path, targets: &[TargetResults]) -> Snapshots {
 fn agrees(verdict: &str) -> Option<bool> {
     match verdict {
         "pass" | "unexpected-pass" => Some(true),
-        "fail" | "error" | "expected-divergence" => Some(false),
+        "fail" | "new-divergence" | "error" | "expected-divergence" => Some(false),
         _ => None,
     }
 }
 
 /// Verdicts the gate fails on: what no expectations entry explains.
 fn unexpected(verdict: &str) -> bool {
-    matches!(verdict, "fail" | "error" | "unexpected-pass" | "recorded-contradicts")
+    matches!(verdict, "fail" | "new-divergence" | "error" | "unexpected-pass" | "recorded-contradicts")
 }
 
 #[derive(Default)]
@@ -246,7 +246,7 @@ pub fn to_html(targets: &[TargetResults], snapshots: &Snapshots) -> String {
 <form id="filters" onsubmit="return false">
 <label>service <select name="service"><option value="">all</option>{services}</select></label>
 <label>tier <select name="tier"><option value="">all</option>{tiers}</select></label>
-<label>verdict <select name="verdict"><option value="">any</option><option value="unexpected" title="fail, error, unexpected-pass, recorded-contradicts">unexpected</option><option value="findings">with model findings</option>{verdicts}</select></label>
+<label>verdict <select name="verdict"><option value="">any</option><option value="unexpected" title="fail, new-divergence, error, unexpected-pass, recorded-contradicts">unexpected</option><option value="findings">with model findings</option>{verdicts}</select></label>
 <label>on <select name="target"><option value="">any target</option>{target_options}</select></label>
 <label title="some target behaves as AWS does and another does not"><input type="checkbox" name="differs" value="1"> differs between targets</label>
 <label>spec <input type="search" name="q" placeholder="id contains…"></label>
