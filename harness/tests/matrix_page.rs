@@ -1,6 +1,7 @@
-//! The matrix page renders in a real browser: headless Chromium (Debian's `chromium`) loads
-//! reports/matrix.html built from two targets' results, the DOM has a row per spec with coloured
-//! cells, and a screenshot is taken (kept in target/ for a human to look at).
+//! The matrix page works in a real browser: headless Chromium (Debian's `chromium`) loads
+//! reports/matrix.html built from two targets' results and snapshots at several URL fragments,
+//! and the DOM shows the summary, only the rows each filter selects, and an opened cell's reason,
+//! snapshot and diff; a screenshot is taken (kept in target/ for a human to look at).
 //! Skips, saying so, where no Chromium is installed; .ci/run installs it.
 
 use std::path::{Path, PathBuf};
@@ -47,42 +48,93 @@ fn results(target: &str, verdicts: &[(&str, &str)]) -> TargetResults {
                     message: (*verdict != "pass").then(|| "step 2: $.Messages: expected length 1, found 0".into()),
                     reason: (*verdict == "expected-divergence").then(|| "the emulator ignores the attribute".into()),
                     link: None,
-                    model_findings: Vec::new(),
+                    model_findings: if *verdict == "fail" { vec!["2 sqs.ReceiveMessage: $.Messages[0].MD5OfBody: missing".into()] } else { Vec::new() },
                 },
             })
             .collect(),
     }
 }
 
+/// A snapshot file as `conform run` writes it, with a status and a marker to find in the DOM.
+fn write_snapshot(reports: &Path, target: &str, id: &str, status: u16) {
+    let body = serde_json::json!({ "id": id, "exchanges": [{ "step": "1 sqs.SendMessage", "response": { "status": status, "body": { "Marker": format!("snapshot-of-{id}-on-{target}") } } }] });
+    let text = format!("---\nsource: specs/{id}.yaml\nexpression: {id}\n---\n{}\n", serde_json::to_string_pretty(&body).unwrap());
+    std::fs::write(reports.join(target).join(format!("{}.snap", id.replace('/', "__"))), text).unwrap();
+}
+
+/// The DOM after the page's script ran, at `fragment`.
+fn dom(browser: &Path, profile: &Path, page: &Path, fragment: &str) -> String {
+    let url = format!("file://{}#{fragment}", page.display());
+    let out = headless(browser, profile).args(["--virtual-time-budget=3000", "--dump-dom"]).arg(&url).output().expect("chromium runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The spec ids of the matrix rows the DOM shows (rows the filter hid carry `hidden`).
+fn visible_rows(dom: &str) -> Vec<String> {
+    dom.split("<tr data-id=\"")
+        .skip(1)
+        .filter_map(|tag| {
+            let (id, rest) = tag.split_once('"')?;
+            let open = &rest[..rest.find('>')?];
+            (!open.contains("hidden")).then(|| id.to_owned())
+        })
+        .collect()
+}
+
 #[test]
-fn matrix_page_renders_in_headless_chromium() {
+fn matrix_page_renders_filters_and_opens_cells_in_headless_chromium() {
     let Some(browser) = chromium() else {
         eprintln!("SKIPPED: no Chromium found (install Debian's `chromium`, or set CHROMIUM); the page was not rendered");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     for t in [
-        results("moto", &[("sqs/a", "pass"), ("sqs/b", "expected-divergence"), ("kinesis/c", "fail")]),
-        results("localstack", &[("sqs/a", "pass"), ("sqs/b", "pass"), ("kinesis/c", "skipped-as-gap")]),
+        results("moto", &[("sqs/a", "pass"), ("sqs/b", "expected-divergence"), ("kinesis/c", "fail"), ("sqs/fifo-d", "fail")]),
+        results("localstack", &[("sqs/a", "pass"), ("sqs/b", "pass"), ("kinesis/c", "skipped-as-gap"), ("sqs/fifo-d", "pass")]),
     ] {
         let name = t.target.clone();
         t.save_merged(&dir.path().join(name).join("results.json")).unwrap();
     }
+    for (target, status) in [("moto", 200), ("localstack", 400)] {
+        write_snapshot(dir.path(), target, "sqs/b", status);
+    }
     assert_eq!(matrix::write_all(dir.path()).unwrap(), 2);
     let page = dir.path().join("matrix.html");
-    let url = format!("file://{}", page.display());
     let profile = dir.path().join("profile");
 
-    let dom = headless(&browser, &profile).arg("--dump-dom").arg(&url).output().expect("chromium runs");
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.contains("<table id=\"matrix\">"), "no matrix table in the rendered DOM:\n{dom}");
-    assert_eq!(dom.matches("<tr>").count(), 4, "a header row and a row per spec:\n{dom}");
-    assert!(dom.contains("class=\"cell expected-divergence\"") && dom.contains("the emulator ignores the attribute"));
-    assert!(dom.contains("class=\"cell skipped-as-gap\""));
+    let all = dom(&browser, &profile, &page, "");
+    assert!(all.contains("<table id=\"matrix\">"), "no matrix table in the rendered DOM:\n{all}");
+    assert_eq!(visible_rows(&all), ["kinesis/c", "sqs/a", "sqs/b", "sqs/fifo-d"], "{all}");
+    assert!(all.contains("4 of 4 specs"), "{all}");
+    // The summary: moto passes 1 of the 4 specs it ran, with 1 expected divergence, 2 unexpected
+    // verdicts and 2 model findings; localstack 3 of 3, with a gap.
+    assert!(all.contains("<b>25%</b> <small>1/4</small>") && all.contains(">2 unexpected</a>") && all.contains(">2 findings</a>"), "{all}");
+    assert!(all.contains("<b>100%</b> <small>3/3</small>") && all.contains(">1 gap</a>"), "{all}");
+
+    // Only the rows where one target behaves as AWS does and the other does not (a gap says nothing).
+    let differing = dom(&browser, &profile, &page, "differs=1");
+    assert_eq!(visible_rows(&differing), ["sqs/b", "sqs/fifo-d"], "{differing}");
+    assert!(differing.contains("2 of 4 specs"));
+    let searched = dom(&browser, &profile, &page, "differs=1&q=fifo");
+    assert_eq!(visible_rows(&searched), ["sqs/fifo-d"]);
+    let failing = dom(&browser, &profile, &page, "service=kinesis&verdict=fail&target=moto");
+    assert_eq!(visible_rows(&failing), ["kinesis/c"]);
+    assert!(visible_rows(&dom(&browser, &profile, &page, "verdict=fail&target=localstack")).is_empty());
+
+    // A cell opened from the fragment: its reason, its snapshot, and the diff against the other target.
+    let fragment = "differs=1&open=sqs/b&on=moto&vs=localstack";
+    let opened = dom(&browser, &profile, &page, fragment);
+    let panel = opened.split("<aside id=\"panel\"").nth(1).expect("a panel");
+    assert!(!panel.starts_with(" hidden"), "the panel is open:\n{panel}");
+    assert!(panel.contains("the emulator ignores the attribute") && panel.contains("expectations/moto.yaml"), "{panel}");
+    assert!(panel.contains("snapshot-of-sqs/b-on-moto"), "moto's snapshot is shown:\n{panel}");
+    assert!(panel.contains("<td>$.exchanges[0].response.status</td><td>200</td><td>400</td>"), "the field-level diff:\n{panel}");
+    assert!(panel.contains("<td>$.exchanges[0].response.body.Marker</td>"), "{panel}");
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("matrix.png");
     let _ = std::fs::remove_file(&shot);
-    let status = headless(&browser, &profile).arg(format!("--screenshot={}", shot.display())).arg(&url).status().unwrap();
+    let url = format!("file://{}#{fragment}", page.display());
+    let status = headless(&browser, &profile).args(["--virtual-time-budget=3000", &format!("--screenshot={}", shot.display())]).arg(&url).status().unwrap();
     assert!(status.success());
     let png = std::fs::read(&shot).expect("screenshot written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");

@@ -81,6 +81,19 @@ fn project(reference: &Value, target: Option<&Value>) -> Option<Value> {
     })
 }
 
+/// The differences between target `a`'s snapshot `x` and target `b`'s `y` of one spec: field by
+/// field, or at the reference's own fields when either side is the `aws-recorded` reference.
+pub fn between(a: &str, x: &Value, b: &str, y: &Value) -> Vec<Difference> {
+    let reference = |t: &str| t == super::evidence::REFERENCE;
+    if reference(a) {
+        diff_reference(x, y)
+    } else if reference(b) {
+        diff_reference(y, x).into_iter().map(|d| Difference { left: d.right, right: d.left, ..d }).collect()
+    } else {
+        diff(x, y)
+    }
+}
+
 /// Per spec id: the differences between `<reports>/<a>/` and `<reports>/<b>/`, for every spec
 /// that has a snapshot on either side (a missing side shows as a difference at `$`).
 pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Difference>)> {
@@ -103,11 +116,7 @@ pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Dif
         .map(|name| {
             let load = |t: &str| snapshot::load_body(&reports.join(t).join(format!("{name}.snap")));
             let differences = match (load(a), load(b)) {
-                (Some(x), Some(y)) if reference(a) => diff_reference(&x, &y),
-                (Some(x), Some(y)) if reference(b) => {
-                    diff_reference(&y, &x).into_iter().map(|d| Difference { left: d.right, right: d.left, ..d }).collect()
-                }
-                (Some(x), Some(y)) => diff(&x, &y),
+                (Some(x), Some(y)) => between(a, &x, b, &y),
                 (x, y) => vec![Difference { path: "$".into(), left: x, right: y }],
             };
             (name.replace("__", "/"), differences)

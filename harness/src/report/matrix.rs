@@ -2,8 +2,8 @@
 //!
 //! `conform run` leaves `reports/<target>/results.json` (a stable summary: no timings, messages
 //! normalised); `conform matrix` collects them into `reports/matrix.json` (schema below),
-//! `matrix.md` (counts per service and tier, for a README) and `matrix.html` (a row per spec, a
-//! column per target, the reason behind every cell that is not a pass).
+//! `matrix.md` (counts per service and tier, for a README) and `matrix.html` (the page to work
+//! with: `matrix_page.rs`).
 //!
 //! matrix.json schema (version 1):
 //! `{ "schema": 1, "targets": [{ "name", "version" }],
@@ -188,80 +188,12 @@ fn counts_as_pass(verdict: &str) -> Option<bool> {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A self-contained page: a row per spec, a column per target, coloured cells with the reason.
-pub fn to_html(targets: &[TargetResults]) -> String {
-    let json = to_json(targets);
-    let mut rows = String::new();
-    for spec in json["specs"].as_array().into_iter().flatten() {
-        let id = spec["id"].as_str().unwrap_or_default();
-        rows += &format!(
-            "<tr><td class=\"spec\"><a href=\"{}\" title=\"{}\">{}</a><span class=\"tier\">{}</span></td>",
-            escape(spec["source"].as_str().unwrap_or_default()),
-            escape(spec["title"].as_str().unwrap_or_default()),
-            escape(id),
-            escape(spec["tier"].as_str().unwrap_or_default())
-        );
-        for t in targets {
-            let cell = &spec["cells"][&t.target];
-            let verdict = cell["verdict"].as_str().unwrap_or("absent");
-            let detail: Vec<String> = ["reason", "message"]
-                .iter()
-                .filter_map(|k| cell[*k].as_str().map(|v| format!("<div class=\"{k}\">{}</div>", escape(v))))
-                .collect();
-            let link = cell["link"].as_str().map(|l| format!("<a href=\"{}\">link</a>", escape(l))).unwrap_or_default();
-            let findings: Vec<String> =
-                cell["model_findings"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).map(|f| format!("<li>{}</li>", escape(f))).collect();
-            let link = if findings.is_empty() {
-                link
-            } else {
-                format!("{link}<details class=\"model\"><summary>{} model finding(s)</summary><ul>{}</ul></details>", findings.len(), findings.join(""))
-            };
-            rows += &format!("<td class=\"cell {verdict}\"><b>{verdict}</b>{}{link}</td>", detail.join(""));
-        }
-        rows += "</tr>\n";
-    }
-    let headers: String = targets
-        .iter()
-        .map(|t| format!("<th>{}<br><small>{}</small></th>", escape(&t.target), escape(t.version.as_deref().unwrap_or(""))))
-        .collect();
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>conform: conformance matrix</title>
-<style>
-body {{ font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #ddd; padding: 4px 8px; vertical-align: top; text-align: left; }}
-th {{ background: #f4f4f4; position: sticky; top: 0; }}
-td.spec a {{ color: #124; text-decoration: none; font-family: ui-monospace, monospace; }}
-.tier {{ margin-left: .6em; font-size: 11px; color: #777; }}
-.cell b {{ display: block; }}
-.cell .reason, .cell .message {{ font-size: 12px; color: #444; max-width: 40em; }}
-.pass, .recorded-agrees {{ background: #dcf5dc; }}
-.expected-divergence {{ background: #fff1c2; }}
-.fail, .error, .recorded-contradicts {{ background: #f8d0d0; }}
-.unexpected-pass {{ background: #d6e4ff; }}
-.skipped, .skipped-as-gap, .absent, .documented-only {{ background: #eee; color: #777; }}
-</style></head>
-<body>
-<h1>Conformance matrix</h1>
-<p>Each row is a spec (linked to the AWS documentation it asserts); each column a target. Cells that are not a pass say why. The <code>aws-recorded</code> column is what AWS was recorded doing, where a recording backs the spec (<code>conform evidence</code>).</p>
-<table id="matrix"><thead><tr><th>spec</th>{headers}</tr></thead>
-<tbody>
-{rows}</tbody></table>
-</body></html>
-"#
-    )
-}
-
 pub fn write_all(reports: &Path) -> std::io::Result<usize> {
     let targets = collect(reports);
     std::fs::write(reports.join("matrix.json"), serde_json::to_string_pretty(&to_json(&targets)).expect("matrix serialises") + "\n")?;
     std::fs::write(reports.join("matrix.md"), to_markdown(&targets))?;
-    std::fs::write(reports.join("matrix.html"), to_html(&targets))?;
+    let snapshots = super::matrix_page::load_snapshots(reports, &targets);
+    std::fs::write(reports.join("matrix.html"), super::matrix_page::to_html(&targets, &snapshots))?;
     Ok(targets.len())
 }
 
@@ -287,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn matrix_counts_per_service_and_tier_and_escapes_html() {
+    fn matrix_counts_per_service_and_tier() {
         let targets = [
             target("a", &[("sqs/x", "core", "pass"), ("sqs/y", "core", "fail"), ("kinesis/z", "strict", "skipped-as-gap")]),
             target("b", &[("sqs/x", "core", "pass"), ("sqs/y", "core", "pass")]),
@@ -297,7 +229,5 @@ mod tests {
         assert!(md.contains("| kinesis | strict | – | – |"), "{md}");
         let json = to_json(&targets);
         assert_eq!(json["specs"][1]["cells"]["b"]["verdict"], "pass");
-        let html = to_html(&targets);
-        assert!(html.contains("class=\"cell fail\"") && html.contains("r &lt;b&gt;"));
     }
 }

@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod expectations;
 pub mod junit;
 pub mod matrix;
+pub mod matrix_page;
 pub mod normalize;
 pub mod result;
 pub mod snapshot;
