@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use crate::wire::WireResponse;
 use replay::Replay;
 
-/// Why the SDK did not hand back an output or a service error.
+/// What the SDK made of a response.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// The SDK read the response (an output or a service error).
