@@ -35,6 +35,14 @@ pub struct WireResponse {
     pub error: Option<WireError>,
     pub request_id: Option<String>,
     pub elapsed: Duration,
+    /// The headers and body bytes as they came, for judges that read the wire themselves (the SDKs).
+    pub raw: RawResponse,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RawResponse {
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
 }
 
 /// The identity of a service error as it appears on the wire.
@@ -135,6 +143,7 @@ impl WireClient {
         let error_type = header("x-amzn-errortype");
         let query_error = header("x-amzn-query-error");
         let request_id = header("x-amzn-requestid");
+        let headers = response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
         let bytes = response.bytes().await?;
         let elapsed = started.elapsed();
         let body = if bytes.is_empty() {
@@ -143,7 +152,7 @@ impl WireClient {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         let error = (status >= 300).then(|| parse_error(&body, error_type.as_deref(), query_error.as_deref()));
-        Ok(WireResponse { status, body, error, request_id, elapsed })
+        Ok(WireResponse { status, body, error, request_id, elapsed, raw: RawResponse { headers, body: bytes } })
     }
 }
 

@@ -46,13 +46,13 @@ impl SpecContext<'_> {
                 .map(|(span, c)| (span, c.clone()));
             let checks = error_check.into_iter().chain(body_checks).collect();
             let fault = fault(call, &response);
-            // A fault is not an answer, so it is not held to the model either.
-            let shape = if fault.is_some() { Vec::new() } else { crate::model::check_response(
-                call.service.name,
-                &call.action,
-                &response.body,
-                response.error.as_ref().map(|e| e.code.as_str()),
-            ) };
+            // A fault is not an answer, so it is not held to the model or the SDK either.
+            let mut shape = Vec::new();
+            if fault.is_none() {
+                let code = response.error.as_ref().map(|e| e.code.as_str());
+                shape = crate::model::check_response(call.service.name, &call.action, &response.body, code);
+                shape.extend(crate::sdk_parse::check(call.service.name, &call.action, &response).await);
+            }
             attempts.push(Attempt {
                 iteration: self.iteration,
                 request: request.clone(),
