@@ -113,6 +113,8 @@ static LOST_DELETES: AtomicUsize = AtomicUsize::new(0);
 fn lost_create(action: &str) -> (u16, &'static str) {
     match action {
         "CreateQueue" => (502, "<html>bad gateway</html>"),
+        // Setup repeats the create after each fault, so teardown has several entries to find it by.
+        "GetQueueUrl" if LOST_DELETES.load(Ordering::SeqCst) > 0 => (400, r#"{"__type": "QueueDoesNotExist", "message": "gone"}"#),
         "GetQueueUrl" => (200, r#"{"QueueUrl": "http://127.0.0.1/000000000000/made-anyway"}"#),
         "DeleteQueue" => {
             LOST_DELETES.fetch_add(1, Ordering::SeqCst);

@@ -25,10 +25,30 @@ impl SpecContext<'_> {
         let mut wait = call.eventually.as_ref().map_or(Duration::ZERO, |e| e.interval);
         let mut faults = 0;
         loop {
-            let response = self
-                .call_tracked(call.service, endpoint, &call.action, &request)
-                .await
-                .map_err(|e| Stop::error(format!("{}.{}: {e}", call.service.name, call.action), None))?;
+            let response = match self.call_tracked(call.service, endpoint, &call.action, &request).await {
+                Ok(response) => response,
+                Err(e) => {
+                    // No answer at all: recorded as an attempt with status 0, and repeated like a
+                    // server error when the call is read-only.
+                    attempts.push(Attempt {
+                        iteration: self.iteration,
+                        request: request.clone(),
+                        status: 0,
+                        response: Value::String(e.to_string()),
+                        error: None,
+                        checks: Vec::new(),
+                        shape: Vec::new(),
+                        elapsed: Duration::ZERO,
+                    });
+                    if read_only(&call.action) && faults < FAULT_RETRIES {
+                        faults += 1;
+                        self.pause_after_fault(faults).await?;
+                        continue;
+                    }
+                    let retried = if faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
+                    return Err(Stop::error(format!("{}.{}: {e}{retried}: a fault, not a verdict", call.service.name, call.action), None));
+                }
+            };
             let (error_check, body_checks) = judge(call, &response, &self.vars);
             let fail_fast = call.eventually.as_ref().is_some_and(|e| {
                 !e.fail_fast.is_empty() && e.fail_fast.iter().all(|x| check::check(x, &response.body, &self.vars).passed)
@@ -66,7 +86,7 @@ impl SpecContext<'_> {
                 // A throttled request was not carried out, so any call may be repeated.
                 if (read_only(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
                     faults += 1;
-                    tokio::time::sleep(Duration::from_millis(200 << faults)).await;
+                    self.pause_after_fault(faults).await?;
                     continue;
                 }
                 let retried = if faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
@@ -94,6 +114,14 @@ impl SpecContext<'_> {
             }
             let policy = call.eventually.as_ref().expect("deadline implies eventually");
             wait = wait.mul_f64(policy.backoff).min(policy.max_interval);
+        }
+    }
+
+    /// The growing pause before repeating a call after its `faults`-th fault; Ctrl-C ends it.
+    async fn pause_after_fault(&self, faults: u32) -> Result<(), Stop> {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200 << faults)) => Ok(()),
+            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
         }
     }
 
@@ -143,8 +171,8 @@ fn throttled(call: &Call, response: &WireResponse) -> bool {
 }
 
 /// Calls that change nothing, so repeating one after a fault is safe.
-fn read_only(action: &str) -> bool {
-    ["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
+pub(super) fn read_only(action: &str) -> bool {
+    ["Describe", "List", "Get", "Query", "Scan"].iter().any(|p| action.starts_with(p)) || ["BatchGetItem", "TransactGetItems"].contains(&action)
 }
 
 /// Checks a response against the step's error expectation (if an error was expected or came) and
