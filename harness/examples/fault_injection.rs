@@ -4,7 +4,7 @@
 //! moto. Prints one row per mode and exits 1 if anything the issue wants at zero is not.
 //!
 //! Usage: fault_injection [--rate 0.1] [--seed 1] [--modes reset,5xx,stall,half-body,garbage]
-//!        [--sigint N] [--sigkill N] [--conform target/debug/conform] [SPEC PATHS…]
+//!        [--sigint N] [--sigkill N] [--jobs N] [--conform target/debug/conform] [SPEC PATHS…]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,6 +23,9 @@ struct Options {
     sigint: u32,
     sigkill: u32,
     conform: PathBuf,
+    /// conform's --jobs for the runs through the proxy: stalls hold a spec for the client's
+    /// whole timeout, so more at once keeps the stall run short.
+    jobs: Option<String>,
     specs: Vec<String>,
 }
 
@@ -34,6 +37,7 @@ fn options() -> Options {
         sigint: 10,
         sigkill: 3,
         conform: PathBuf::from("target/debug/conform"),
+        jobs: None,
         specs: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -46,6 +50,7 @@ fn options() -> Options {
             "--sigint" => o.sigint = value().parse().expect("--sigint takes a count"),
             "--sigkill" => o.sigkill = value().parse().expect("--sigkill takes a count"),
             "--conform" => o.conform = value().into(),
+            "--jobs" => o.jobs = Some(value()),
             _ => o.specs.push(arg),
         }
     }
@@ -82,6 +87,7 @@ async fn run(o: &Options, dir: &Path, name: &str, url: &str) -> Run {
         .arg(dir)
         .arg("--json")
         .arg(&json)
+        .args(o.jobs.iter().flat_map(|j| ["--jobs", j.as_str()]))
         .stdout(Stdio::null())
         .output()
         .await
