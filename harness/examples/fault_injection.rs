@@ -220,6 +220,7 @@ async fn main() {
     clean &= orphans == 0;
     println!("sigint: {left_after_sigint} leftovers in {} trials; sigkill: {orphans} orphaned emulators in {} trials", o.sigint, o.sigkill);
     moto.shutdown().await;
+    drop(dir);
     std::process::exit(if clean { 0 } else { 1 });
 }
 

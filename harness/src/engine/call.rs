@@ -40,7 +40,7 @@ impl SpecContext<'_> {
                         shape: Vec::new(),
                         elapsed: Duration::ZERO,
                     });
-                    if read_only(&call.action) && faults < FAULT_RETRIES {
+                    if (read_only(&call.action) || idempotent(&call.action)) && faults < FAULT_RETRIES {
                         faults += 1;
                         self.pause_after_fault(faults).await?;
                         continue;
@@ -84,7 +84,7 @@ impl SpecContext<'_> {
             // answer to judge: retried when the call is read-only, else reported as an error.
             if let Some(fault) = fault {
                 // A throttled request was not carried out, so any call may be repeated.
-                if (read_only(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
+                if (read_only(&call.action) || idempotent(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
                     faults += 1;
                     self.pause_after_fault(faults).await?;
                     continue;
@@ -173,6 +173,13 @@ fn throttled(call: &Call, response: &WireResponse) -> bool {
 /// Calls that change nothing, so repeating one after a fault is safe.
 pub(super) fn read_only(action: &str) -> bool {
     ["Describe", "List", "Get", "Query", "Scan"].iter().any(|p| action.starts_with(p)) || ["BatchGetItem", "TransactGetItems"].contains(&action)
+}
+
+/// Writes that set a state rather than change it, so a repeat leaves what the first call left and
+/// answers the same. (Sends, puts, receives, deletes by handle, retention and shard changes are
+/// not: a repeat adds, moves a timer or is refused.)
+fn idempotent(action: &str) -> bool {
+    ["SetQueueAttributes", "TagQueue", "UntagQueue", "AddTagsToStream", "TagResource", "UntagResource"].contains(&action)
 }
 
 /// Checks a response against the step's error expectation (if an error was expected or came) and
