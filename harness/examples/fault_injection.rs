@@ -46,7 +46,7 @@ fn options() -> Options {
         match arg.as_str() {
             "--rate" => o.rate = value().parse().expect("--rate takes a fraction"),
             "--seed" => o.seed = value().parse().expect("--seed takes a number"),
-            "--modes" => o.modes = value().split(',').map(|m| Fault::parse(m).unwrap_or_else(|| panic!("unknown mode {m}"))).collect(),
+            "--modes" => o.modes = value().split(',').filter(|m| !m.is_empty()).map(|m| Fault::parse(m).unwrap_or_else(|| panic!("unknown mode {m}"))).collect(),
             "--sigint" => o.sigint = value().parse().expect("--sigint takes a count"),
             "--sigkill" => o.sigkill = value().parse().expect("--sigkill takes a count"),
             "--conform" => o.conform = value().into(),

@@ -92,7 +92,16 @@ impl SpecContext<'_> {
     ) -> Result<WireResponse, TransportError> {
         let Some(creator) = creator(service, action) else { return self.client.call(service, endpoint, action, request).await };
         let ticket = self.expect_create(creator, request);
-        let outcome = self.client.call(service, endpoint, action, request).await;
+        // Spawned, so that a spec timeout or Ctrl-C dropping this future does not abandon a
+        // request already on its way: teardown waits for it (`creates`), then deletes by name.
+        let in_flight = self.creates.clone().read_owned().await;
+        let (client, endpoint, action, sent) = (self.client.clone(), endpoint.clone(), action.to_owned(), request.clone());
+        let outcome = tokio::spawn(async move {
+            let _in_flight = in_flight;
+            client.call(service, &endpoint, &action, &sent).await
+        })
+        .await
+        .expect("a create's task does not panic");
         if let Some(answer) = outcome.as_ref().ok().filter(|r| r.status < 500 && r.body.is_object()) {
             let settled = answer.error.is_some() || self.register_created(creator, request, &answer.body);
             if let (true, Some(ticket)) = (settled, ticket) {
