@@ -15,3 +15,4 @@ pub mod targets;
 pub mod report;
 pub mod engine;
 pub mod cli;
+pub mod faults;

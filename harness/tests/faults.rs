@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static LIST_CALLS: AtomicUsize = AtomicUsize::new(0);
+static SET_CALLS: AtomicUsize = AtomicUsize::new(0);
 static CREATE_CALLS: AtomicUsize = AtomicUsize::new(0);
 static DELETE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
@@ -16,6 +17,8 @@ fn answer(action: &str) -> (u16, &'static str) {
         // Fails twice, then answers: a retried read-only call.
         "ListQueues" if LIST_CALLS.fetch_add(1, Ordering::SeqCst) < 2 => (503, r#"{"__type": "ServiceUnavailable", "message": "busy"}"#),
         "ListQueues" => (200, r#"{"QueueUrls": []}"#),
+        // Setting attributes twice leaves them as once: repeated after a lost answer.
+        "SetQueueAttributes" if SET_CALLS.fetch_add(1, Ordering::SeqCst) < 1 => (200, "<html>gateway</html>"),
         // Throttled once, as Kinesis does when too many streams are being created at once.
         "CreateStream" if CREATE_CALLS.fetch_add(1, Ordering::SeqCst) < 1 => {
             (400, r#"{"__type": "LimitExceededException", "message": "Limit for streams being created concurrently exceeded"}"#)
@@ -94,6 +97,10 @@ fn faults_are_errors_and_read_only_calls_are_retried() {
     assert_eq!(status, "pass", "two 503s, then an answer: {out}");
     assert_eq!(LIST_CALLS.load(Ordering::SeqCst), 3);
 
+    let (status, out) = run("idempotent", "  - call: sqs.SetQueueAttributes\n    with: { QueueUrl: q, Attributes: { DelaySeconds: \"1\" } }\n");
+    assert_eq!(status, "pass", "a garbage answer, then an answer: {out}");
+    assert_eq!(SET_CALLS.load(Ordering::SeqCst), 2);
+
     let (status, out) = run("throttled", "  - call: kinesis.CreateStream\n    with: { StreamName: s, ShardCount: 1 }\n");
     assert_eq!(status, "pass", "a throttled create is repeated: {out}");
     assert_eq!(CREATE_CALLS.load(Ordering::SeqCst), 2);
@@ -113,6 +120,8 @@ static LOST_DELETES: AtomicUsize = AtomicUsize::new(0);
 fn lost_create(action: &str) -> (u16, &'static str) {
     match action {
         "CreateQueue" => (502, "<html>bad gateway</html>"),
+        // Setup repeats the create after each fault, so teardown has several entries to find it by.
+        "GetQueueUrl" if LOST_DELETES.load(Ordering::SeqCst) > 0 => (400, r#"{"__type": "QueueDoesNotExist", "message": "gone"}"#),
         "GetQueueUrl" => (200, r#"{"QueueUrl": "http://127.0.0.1/000000000000/made-anyway"}"#),
         "DeleteQueue" => {
             LOST_DELETES.fetch_add(1, Ordering::SeqCst);

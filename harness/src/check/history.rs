@@ -70,6 +70,9 @@ pub struct Delivery {
 pub struct History {
     pub sends: Vec<Send>,
     pub deliveries: Vec<Delivery>,
+    /// A receive got no answer and the messages it may have taken were still hidden (their
+    /// visibility timeout running) when consuming ended: what did not arrive is not known lost.
+    pub receives_in_doubt: bool,
 }
 
 /// The analysis, shaped for `expect`: `$.lost: { length: 0 }`, `$.valid: true`.
@@ -82,6 +85,9 @@ pub struct Analysis {
     pub delivered: usize,
     pub distinct_delivered: usize,
     pub lost: Vec<String>,
+    /// Acknowledged, not delivered, but maybe taken by a receive whose answer was lost.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_doubt: Vec<String>,
     pub unexpected: Vec<String>,
     pub duplicated: Vec<String>,
     /// Values delivered before a value of the same key that was sent earlier.
@@ -97,12 +103,13 @@ pub fn analyse(history: &History, model: Model) -> Analysis {
     for d in &history.deliveries {
         *counts.entry(d.value.as_str()).or_default() += 1;
     }
-    let lost = history
+    let missing: Vec<String> = history
         .sends
         .iter()
         .filter(|s| s.outcome == Outcome::Ok && !counts.contains_key(s.value.as_str()))
         .map(|s| s.value.clone())
         .collect();
+    let (lost, in_doubt) = if history.receives_in_doubt { (Vec::new(), missing) } else { (missing, Vec::new()) };
     let unexpected = counts
         .keys()
         .filter(|v| sent.get(*v).is_none_or(|s| s.outcome == Outcome::Failed))
@@ -131,6 +138,7 @@ pub fn analyse(history: &History, model: Model) -> Analysis {
         distinct_delivered: counts.len(),
         valid: violations.is_empty(),
         lost,
+        in_doubt,
         unexpected,
         duplicated,
         reordered,
@@ -182,7 +190,17 @@ mod tests {
                 send("f", "b", 3, Outcome::Failed),
             ],
             deliveries: deliver(deliveries),
+            receives_in_doubt: false,
         }
+    }
+
+    #[test]
+    fn a_lost_receive_leaves_what_did_not_arrive_in_doubt_not_lost() {
+        let mut h = history(&["a1"]);
+        h.receives_in_doubt = true;
+        let a = analyse(&h, Model::SqsFifo);
+        assert!(a.lost.is_empty() && a.valid, "{a:?}");
+        assert_eq!(a.in_doubt, ["a2", "b1"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::check::{self, CheckResult};
 use crate::report::Attempt;
 use crate::spec::template;
 use crate::spec::{Call, ErrorExpectation, Expectation};
-use crate::wire::WireResponse;
+use crate::wire::{ServiceEndpoint, WireResponse};
 
 impl SpecContext<'_> {
     /// Runs a call (with its `eventually` policy); on success the captures are in `vars`.
@@ -28,10 +28,7 @@ impl SpecContext<'_> {
         let mut wait = call.eventually.as_ref().map_or(Duration::ZERO, |e| e.interval);
         let mut faults = 0;
         loop {
-            let response = self
-                .call_tracked(call.service, endpoint, &call.action, &request)
-                .await
-                .map_err(|e| Stop::error(format!("{}.{}: {e}", call.service.name, call.action), None))?;
+            let response = self.answer(call, endpoint, &request, attempts, &mut faults).await?;
             let (error_check, body_checks) = judge(call, &response, &self.vars);
             let fail_fast = call.eventually.as_ref().is_some_and(|e| {
                 !e.fail_fast.is_empty() && e.fail_fast.iter().all(|x| check::check(x, &response.body, &self.vars).passed)
@@ -44,38 +41,7 @@ impl SpecContext<'_> {
                 .chain(call.expect.iter().map(|e| e.span).zip(&body_checks))
                 .find(|(_, c)| !c.passed)
                 .map(|(span, c)| (span, c.clone()));
-            let checks = error_check.into_iter().chain(body_checks).collect();
-            let fault = fault(call, &response);
-            // A fault is not an answer, so it is not held to the model or the SDK either.
-            let mut shape = Vec::new();
-            if fault.is_none() {
-                let code = response.error.as_ref().map(|e| e.code.as_str());
-                shape = crate::model::check_response(call.service.name, &call.action, &response.body, code);
-                shape.extend(crate::sdk_parse::check(call.service.name, &call.action, &response).await);
-            }
-            attempts.push(Attempt {
-                iteration: self.iteration,
-                request: request.clone(),
-                status: response.status,
-                response: response.body.clone(),
-                error: response.error.clone(),
-                checks,
-                shape,
-                elapsed: response.elapsed,
-                collected: None,
-            });
-            // A 5xx or a body that is not JSON is the target's or the network's trouble, not an
-            // answer to judge: retried when the call is read-only, else reported as an error.
-            if let Some(fault) = fault {
-                // A throttled request was not carried out, so any call may be repeated.
-                if (read_only(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
-                    faults += 1;
-                    tokio::time::sleep(Duration::from_millis(200 << faults)).await;
-                    continue;
-                }
-                let retried = if faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
-                return Err(Stop::error(format!("{}.{}: {fault}{retried}: a fault, not a verdict", call.service.name, call.action), None));
-            }
+            attempts.last_mut().expect("answered").checks = error_check.into_iter().chain(body_checks).collect();
             let Some((span, failed)) = first_failure else {
                 return self.capture(call, &response.body);
             };
@@ -101,6 +67,66 @@ impl SpecContext<'_> {
         }
     }
 
+    /// Sends the request until an answer comes that is not a fault, and returns it. Every try is an
+    /// attempt (the caller fills in the checks of the last); no answer, a 5xx or a body that is not
+    /// JSON is the target's or the network's trouble, not an answer to judge: repeated when the
+    /// call is safe to repeat (`faults` counts them over the whole step), else the step is an error.
+    pub(super) async fn answer(
+        &mut self,
+        call: &Call,
+        endpoint: &ServiceEndpoint,
+        request: &Value,
+        attempts: &mut Vec<Attempt>,
+        faults: &mut u32,
+    ) -> Result<WireResponse, Stop> {
+        loop {
+            let (response, fault) = match self.call_tracked(call.service, endpoint, &call.action, request).await {
+                Ok(response) => {
+                    let fault = fault(call, &response);
+                    (Some(response), fault)
+                }
+                Err(e) => (None, Some(e.to_string())),
+            };
+            // A fault is not an answer, so it is not held to the model or the SDK either.
+            let mut shape = Vec::new();
+            if let (Some(response), None) = (&response, &fault) {
+                let code = response.error.as_ref().map(|e| e.code.as_str());
+                shape = crate::model::check_response(call.service.name, &call.action, &response.body, code);
+                shape.extend(crate::sdk_parse::check(call.service.name, &call.action, response).await);
+            }
+            attempts.push(Attempt {
+                iteration: self.iteration,
+                request: request.clone(),
+                // No answer at all is recorded with status 0 and the transport error as its body.
+                status: response.as_ref().map_or(0, |r| r.status),
+                response: response.as_ref().map_or_else(|| Value::String(fault.clone().unwrap_or_default()), |r| r.body.clone()),
+                error: response.as_ref().and_then(|r| r.error.clone()),
+                checks: Vec::new(),
+                shape,
+                elapsed: response.as_ref().map_or(Duration::ZERO, |r| r.elapsed),
+                collected: None,
+            });
+            let Some(fault) = fault else { return Ok(response.expect("an answer")) };
+            // A throttled request was not carried out, so any call may be repeated.
+            let throttled = response.as_ref().is_some_and(|r| throttled(call, r));
+            if (read_only(&call.action) || idempotent(&call.action) || throttled) && *faults < FAULT_RETRIES {
+                *faults += 1;
+                self.pause_after_fault(*faults).await?;
+                continue;
+            }
+            let retried = if *faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
+            return Err(Stop::error(format!("{}.{}: {fault}{retried}: a fault, not a verdict", call.service.name, call.action), None));
+        }
+    }
+
+    /// The growing pause before repeating a call after its `faults`-th fault; Ctrl-C ends it.
+    async fn pause_after_fault(&self, faults: u32) -> Result<(), Stop> {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200 << faults)) => Ok(()),
+            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
+        }
+    }
+
     pub(super) fn capture(&mut self, call: &Call, body: &Value) -> Result<(), Stop> {
         for capture in &call.capture {
             let value = check::matcher::select(&capture.path, body).ok_or_else(|| Stop::Fail {
@@ -114,11 +140,11 @@ impl SpecContext<'_> {
 }
 
 /// How often a read-only or throttled call is retried after a fault.
-pub(super) const FAULT_RETRIES: u32 = 3;
+const FAULT_RETRIES: u32 = 3;
 
 /// Why a response is a fault rather than an answer: a server error the step did not ask for, or a
 /// body that is not JSON.
-pub(super) fn fault(call: &Call, response: &WireResponse) -> Option<String> {
+fn fault(call: &Call, response: &WireResponse) -> Option<String> {
     if throttled(call, response) {
         let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
         return Some(format!("throttled: {} {message}", response.error.as_ref().map_or("", |e| e.code.as_str())).trim_end().to_owned());
@@ -136,7 +162,7 @@ pub(super) fn fault(call: &Call, response: &WireResponse) -> Option<String> {
 
 /// A throttling answer the step did not ask for: AWS and emulators limit request rates (Kinesis
 /// allows few streams to be created at once), which says nothing about the behaviour under test.
-pub(super) fn throttled(call: &Call, response: &WireResponse) -> bool {
+fn throttled(call: &Call, response: &WireResponse) -> bool {
     const THROTTLING: [&str; 4] = ["ThrottlingException", "RequestThrottled", "ThrottledException", "LimitExceededException"];
     let Some(error) = &response.error else { return false };
     let asked = call.expect_error.as_ref().is_some_and(|e| e.code.as_deref() == Some(error.code.as_str()));
@@ -148,7 +174,14 @@ pub(super) fn throttled(call: &Call, response: &WireResponse) -> bool {
 
 /// Calls that change nothing, so repeating one after a fault is safe.
 pub(super) fn read_only(action: &str) -> bool {
-    ["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
+    ["Describe", "List", "Get", "Query", "Scan"].iter().any(|p| action.starts_with(p)) || ["BatchGetItem", "TransactGetItems"].contains(&action)
+}
+
+/// Writes that set a state rather than change it, so a repeat leaves what the first call left and
+/// answers the same. (Sends, puts, receives, deletes by handle, retention and shard changes are
+/// not: a repeat adds, moves a timer or is refused.)
+fn idempotent(action: &str) -> bool {
+    ["SetQueueAttributes", "TagQueue", "UntagQueue", "AddTagsToStream", "TagResource", "UntagResource"].contains(&action)
 }
 
 /// Checks a response against the step's error expectation (if an error was expected or came) and

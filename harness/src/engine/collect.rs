@@ -3,11 +3,9 @@
 //! AWS promises some things only across calls: a FIFO group "as many as possible" per receive,
 //! Kinesis records over successive GetRecords.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
-use super::call::{fault, location, read_only, throttled, FAULT_RETRIES};
+use super::call::location;
 use super::{SpecContext, Stop};
 use crate::check::{self, CheckResult};
 use crate::report::Attempt;
@@ -29,34 +27,7 @@ impl SpecContext<'_> {
         let mut collected = Vec::new();
         let mut faults = 0;
         loop {
-            let response = self
-                .call_tracked(call.service, endpoint, &call.action, &request)
-                .await
-                .map_err(|e| Stop::error(format!("{what}: {e}"), None))?;
-            let fault = fault(call, &response);
-            let shape = match fault {
-                Some(_) => Vec::new(),
-                None => crate::model::check_response(call.service.name, &call.action, &response.body, response.error.as_ref().map(|e| e.code.as_str())),
-            };
-            attempts.push(Attempt {
-                iteration: self.iteration,
-                request: request.clone(),
-                status: response.status,
-                response: response.body.clone(),
-                error: response.error.clone(),
-                checks: Vec::new(),
-                shape,
-                elapsed: response.elapsed,
-                collected: None,
-            });
-            if let Some(fault) = fault {
-                if (read_only(&call.action) || throttled(call, &response)) && faults < FAULT_RETRIES {
-                    faults += 1;
-                    tokio::time::sleep(Duration::from_millis(200 << faults)).await;
-                    continue;
-                }
-                return Err(Stop::error(format!("{what}: {fault}: a fault, not a verdict"), None));
-            }
+            let response = self.answer(call, endpoint, &request, attempts, &mut faults).await?;
             if let Some(error) = &response.error {
                 let message = error.message.as_deref().unwrap_or("");
                 return Err(Stop::Fail { message: format!("unexpected error {} (HTTP {}): {message}", error.code, response.status), location: None });

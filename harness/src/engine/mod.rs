@@ -150,6 +150,8 @@ struct SpecContext<'a> {
     /// The step's current `repeat` iteration.
     iteration: u32,
     bindings: &'a [(String, String)],
+    /// Held (shared) by every create in flight; teardown takes it whole, so it waits for them.
+    creates: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl SpecContext<'_> {
@@ -247,6 +249,7 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         step_span: Span::default(),
         iteration: 0,
         bindings: &shared.bindings,
+        creates: Arc::default(),
     };
     let started = Instant::now();
     let limit = ctx.scaled(spec.timeout.unwrap_or(DEFAULT_SPEC_TIMEOUT));
@@ -259,7 +262,9 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
     };
     let duration = started.elapsed();
 
-    // Teardown happens whatever the outcome; it is not cancellable.
+    // Teardown happens whatever the outcome; it is not cancellable. A create cut off by the
+    // timeout or Ctrl-C is still in flight: deleting before it lands would find nothing.
+    let _landed = ctx.creates.write().await;
     for deletion in shared.ledger.take_owned_by(&prefix) {
         if let Err(e) = resources::delete(target, &shared.client, &deletion).await {
             shared.leaks.lock().expect("leaks lock").push(e);

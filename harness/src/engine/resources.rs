@@ -53,6 +53,8 @@ const CREATORS: [Creator; 3] = [
 
 /// Errors that mean "already gone": deleting is then done.
 const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
+/// How often a setup call is repeated after faults before the spec ends as an error.
+const SETUP_FAULT_RETRIES: u32 = 3;
 /// How often a delete is repeated after faults before the resource is reported as a leak.
 const DELETE_FAULT_RETRIES: u32 = 3;
 /// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
@@ -90,7 +92,16 @@ impl SpecContext<'_> {
     ) -> Result<WireResponse, TransportError> {
         let Some(creator) = creator(service, action) else { return self.client.call(service, endpoint, action, request).await };
         let ticket = self.expect_create(creator, request);
-        let outcome = self.client.call(service, endpoint, action, request).await;
+        // Spawned, so that a spec timeout or Ctrl-C dropping this future does not abandon a
+        // request already on its way: teardown waits for it (`creates`), then deletes by name.
+        let in_flight = self.creates.clone().read_owned().await;
+        let (client, endpoint, action, sent) = (self.client.clone(), endpoint.clone(), action.to_owned(), request.clone());
+        let outcome = tokio::spawn(async move {
+            let _in_flight = in_flight;
+            client.call(service, &endpoint, &action, &sent).await
+        })
+        .await
+        .expect("a create's task does not panic");
         if let Some(answer) = outcome.as_ref().ok().filter(|r| r.status < 500 && r.body.is_object()) {
             let settled = answer.error.is_some() || self.register_created(creator, request, &answer.body);
             if let (true, Some(ticket)) = (settled, ticket) {
@@ -140,13 +151,41 @@ impl SpecContext<'_> {
         let endpoint = self.target.endpoint(service.name).ok_or_else(|| format!("target has no {} endpoint", service.name))?;
         let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
         let mut wait = Duration::from_millis(250);
+        // Setup may repeat a call whose answer was lost: reads change nothing, and a declared
+        // resource's create either made it (a repeat then says it exists, which is what setup
+        // wanted) or did not (the repeat makes it). Its ledger entry is there either way.
+        let repeatable = super::call::read_only(action) || creator(service, action).is_some();
+        let mut faults = 0;
+        let mut after_fault = false;
         let response = loop {
-            let response =
-                self.call_tracked(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
+            let outcome = self.call_tracked(service, endpoint, action, &request).await;
+            let fault = match &outcome {
+                Err(e) => Some(e.to_string()),
+                Ok(r) if r.status >= 500 || r.body.is_string() => Some(format!("HTTP {}", r.status)),
+                Ok(_) => None,
+            };
+            if let Some(why) = fault {
+                faults += 1;
+                if !repeatable || faults > SETUP_FAULT_RETRIES {
+                    return match outcome {
+                        Err(e) => Err(format!("{}.{action}: {e}", service.name)),
+                        Ok(r) if r.body.is_string() => Err(format!("{}.{action}: HTTP {} with a body that is not JSON", service.name, r.status)),
+                        Ok(_) => Err(format!("{}.{action}: {why} (after {} faults)", service.name, faults)),
+                    };
+                }
+                after_fault = true;
+                tokio::time::sleep(Duration::from_millis(250) * faults).await;
+                continue;
+            }
+            let response = outcome.expect("not a fault");
             match &response.error {
                 Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && tokio::time::Instant::now() + wait < deadline => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(4));
+                }
+                // The create whose answer was lost made it: carry on as if it had answered.
+                Some(e) if after_fault && creator(service, action).is_some() && e.code == "ResourceInUseException" => {
+                    return Ok(Value::Object(Default::default()));
                 }
                 _ => break response,
             }

@@ -2,6 +2,7 @@
 //! operation recorded, the history analysed by `check::history`, and the analysis judged by the
 //! step's `expect`. Timed-out calls are recorded as unknown outcomes, never as losses.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,20 +28,41 @@ struct Driver {
     client: WireClient,
     service: &'static Service,
     endpoint: ServiceEndpoint,
+    /// Calls that got no usable answer, over all tasks: with any, the history is not a verdict.
+    faults: Arc<AtomicUsize>,
 }
 
 impl Driver {
-    /// The call's body, or how it went wrong: `Failed` (the service said no) or `Unknown`.
+    /// The call's body, or how it went wrong: `Failed` (the service said no) or `Unknown` (no
+    /// answer, a server error or a body that is not JSON: the service may have acted on it).
     async fn call(&self, action: &str, request: Value) -> Result<Value, Outcome> {
-        match self.client.call(self.service, &self.endpoint, action, &request).await {
+        let outcome = match self.client.call(self.service, &self.endpoint, action, &request).await {
+            Ok(response) if response.status >= 500 || !response.body.is_object() => Err(Outcome::Unknown),
             Ok(response) if response.error.is_none() => Ok(response.body),
             Ok(_) => Err(Outcome::Failed),
             Err(_) => Err(Outcome::Unknown),
+        };
+        if outcome == Err(Outcome::Unknown) {
+            self.faults.fetch_add(1, Ordering::SeqCst);
         }
+        outcome
     }
 }
 
 impl Driver {
+    /// Repeats a call whose answer was lost until one comes or the deadline passes: for calls whose
+    /// repetition changes nothing (deleting by receipt handle).
+    async fn call_despite_faults(&self, deadline: tokio::time::Instant, action: &str, request: Value) -> Result<Value, Outcome> {
+        loop {
+            match self.call(action, request.clone()).await {
+                Err(Outcome::Unknown) if tokio::time::Instant::now() + Duration::from_millis(200) < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Retries a read until it succeeds or the deadline passes (reads have no side effects).
     async fn call_until(&self, deadline: tokio::time::Instant, action: &str, request: Value) -> Option<Value> {
         loop {
@@ -60,7 +82,8 @@ impl SpecContext<'_> {
         let started = tokio::time::Instant::now();
         let service = if self.vars.contains_key(&format!("{}.url", workload.resource)) { &SQS } else { &KINESIS };
         let endpoint = self.target.endpoint(service.name).cloned().ok_or_else(|| Stop::error("target has no endpoint", None))?;
-        let driver = Driver { client: self.client.clone(), service, endpoint };
+        let faults = Arc::new(AtomicUsize::new(0));
+        let driver = Driver { client: self.client.clone(), service, endpoint, faults: faults.clone() };
         let deadline = started + self.scaled(workload.timeout);
         let run = async {
             if service == &SQS {
@@ -76,6 +99,7 @@ impl SpecContext<'_> {
             _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
         };
         let analysis = serde_json::to_value(history::analyse(&history, workload.model)).expect("analysis serialises");
+        let in_doubt = analysis["in_doubt"].as_array().map_or(0, Vec::len);
         let checks: Vec<_> = workload.expect.iter().map(|e| check::check(e, &analysis, &self.vars)).collect();
         let failed = workload.expect.iter().zip(&checks).find(|(_, c)| !c.passed).map(|(e, c)| (e.span, c.clone()));
         attempts.push(Attempt {
@@ -89,8 +113,19 @@ impl SpecContext<'_> {
             elapsed: started.elapsed(),
             collected: None,
         });
+        let faults = faults.load(Ordering::SeqCst);
         match failed {
+            // Messages a lost receive may hold cannot be judged delivered: never a pass.
+            _ if in_doubt > 0 => Err(Stop::error(
+                format!("{in_doubt} messages may be held by a receive whose answer was lost ({faults} calls got no usable answer): a fault, not a verdict"),
+                None,
+            )),
             None => Ok(()),
+            // Calls that got no answer make counts and deliveries uncertain: not a verdict.
+            Some((_, check)) if faults > 0 => Err(Stop::error(
+                format!("{}: {} ({faults} calls got no usable answer: a fault, not a verdict)", check.path, check.detail.unwrap_or_default()),
+                None,
+            )),
             Some((span, check)) => Err(Stop::Fail {
                 message: format!("{}: {}", check.path, check.detail.unwrap_or_default()),
                 location: Some(location(&self.spec.file, span)),
@@ -109,6 +144,12 @@ fn share(messages: u32, producers: u32, p: u32) -> u32 {
 /// queue stays empty after the producers finish, or the deadline passes.
 async fn sqs(driver: Driver, url: String, workload: &Workload, deadline: tokio::time::Instant) -> History {
     let fifo = url.ends_with(".fifo");
+    let attributes = json!({ "QueueUrl": url, "AttributeNames": ["VisibilityTimeout"] });
+    let visibility = driver
+        .call_until(deadline, "GetQueueAttributes", attributes)
+        .await
+        .and_then(|b| b.pointer("/Attributes/VisibilityTimeout").and_then(Value::as_str).and_then(|v| v.parse().ok()))
+        .map_or(Duration::from_secs(30), Duration::from_secs);
     let history = Arc::new(Mutex::new(History::default()));
     let producers: Vec<_> = (0..workload.producers)
         .map(|p| {
@@ -129,17 +170,29 @@ async fn sqs(driver: Driver, url: String, workload: &Workload, deadline: tokio::
         })
         .collect();
     let producing = Arc::new(std::sync::atomic::AtomicUsize::new(producers.len()));
+    // Until when messages taken by a receive whose answer was lost may stay hidden.
+    let hidden = Arc::new(Mutex::new(tokio::time::Instant::now()));
     let consumers: Vec<_> = (0..workload.consumers)
         .map(|c| {
             let (driver, url, history, producing) = (driver.clone(), url.clone(), history.clone(), producing.clone());
+            let hidden = hidden.clone();
             tokio::spawn(async move {
                 // Short polls, so an emulator that holds long polls until a full batch cannot slow
                 // the workload; after the producers finish, a quiet spell of IDLE ends consuming.
                 let mut quiet_since: Option<tokio::time::Instant> = None;
+                // A receive whose answer was lost may have taken messages in flight: they come back
+                // only when their visibility timeout ends, so consuming goes on at least that long.
+                let mut hidden_until = tokio::time::Instant::now();
                 while tokio::time::Instant::now() < deadline {
                     let request = json!({ "QueueUrl": url, "MaxNumberOfMessages": 10 });
                     let messages = match driver.call("ReceiveMessage", request).await {
                         Ok(body) => body.get("Messages").and_then(Value::as_array).cloned().unwrap_or_default(),
+                        Err(Outcome::Unknown) => {
+                            hidden_until = tokio::time::Instant::now() + visibility + Duration::from_secs(1);
+                            let mut latest = hidden.lock().expect("hidden");
+                            *latest = (*latest).max(hidden_until);
+                            Vec::new()
+                        }
                         Err(_) => Vec::new(),
                     };
                     let done = producing.load(std::sync::atomic::Ordering::SeqCst) == 0;
@@ -148,7 +201,7 @@ async fn sqs(driver: Driver, url: String, workload: &Workload, deadline: tokio::
                             break;
                         }
                         let since = *quiet_since.get_or_insert_with(tokio::time::Instant::now);
-                        if done && since.elapsed() > IDLE {
+                        if done && since.elapsed() > IDLE && tokio::time::Instant::now() > hidden_until {
                             break;
                         }
                         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -161,7 +214,8 @@ async fn sqs(driver: Driver, url: String, workload: &Workload, deadline: tokio::
                         history.lock().expect("history").deliveries.push(Delivery { value, lane: format!("consumer-{c}") });
                         entries.push(json!({ "Id": i.to_string(), "ReceiptHandle": m.get("ReceiptHandle") }));
                     }
-                    let _ = driver.call("DeleteMessageBatch", json!({ "QueueUrl": url, "Entries": entries })).await;
+                    // A delete left undone would deliver its messages again: repeated until answered.
+                    let _ = driver.call_despite_faults(deadline, "DeleteMessageBatch", json!({ "QueueUrl": url, "Entries": entries })).await;
                 }
             })
         })
@@ -173,7 +227,9 @@ async fn sqs(driver: Driver, url: String, workload: &Workload, deadline: tokio::
     for consumer in consumers {
         let _ = consumer.await;
     }
-    Arc::try_unwrap(history).map(|m| m.into_inner().expect("history")).unwrap_or_default()
+    let mut history = Arc::try_unwrap(history).map(|m| m.into_inner().expect("history")).unwrap_or_default();
+    history.receives_in_doubt = *hidden.lock().expect("hidden") > tokio::time::Instant::now();
+    history
 }
 
 fn everything_delivered(history: &Mutex<History>) -> bool {
