@@ -4,7 +4,7 @@ pub mod aws;
 mod evidence;
 mod merge;
 mod run;
-mod sweep;
+pub mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ use super::{exit, TargetArgs};
 use crate::engine::{self, Deletion};
 use crate::services::{Service, DYNAMODB, KINESIS, SQS};
 use crate::targets::{self, aws, Target, TargetChoice, TargetError};
-use crate::wire::WireClient;
+use crate::wire::{ServiceEndpoint, WireClient};
 
 /// Every resource conform creates is named with this prefix.
 pub const PREFIX: &str = "conform-";
@@ -130,8 +130,7 @@ async fn delete(target: &Target, client: &WireClient, f: &Found) -> Result<(), S
 }
 
 /// One call; a service error is an `Err`, except "gone", which is `Ok(None)`.
-async fn call(target: &Target, client: &WireClient, service: &Service, action: &str, request: Value) -> Result<Option<Value>, String> {
-    let endpoint = target.endpoint(service.name).ok_or_else(|| format!("no {} endpoint", service.name))?;
+async fn call(client: &WireClient, endpoint: &ServiceEndpoint, service: &Service, action: &str, request: Value) -> Result<Option<Value>, String> {
     let response = client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
     match response.error {
         None => Ok(Some(response.body)),
@@ -213,48 +212,67 @@ const KINDS: [Kind; 3] = [
 /// Lists every conform- resource older than `older_than` on the target's services.
 async fn find(target: &Target, client: &WireClient, older_than: Duration) -> Result<Vec<Found>, String> {
     let mut found = Vec::new();
-    for kind in KINDS.iter().filter(|k| target.endpoint(k.service.name).is_some()) {
-        let mut continuation: Option<(&str, Value)> = None;
-        loop {
-            let (list_action, first_request) = kind.list;
-            let mut request = first_request();
-            if let Some((key, value)) = continuation.take() {
-                request[key] = value;
-            }
-            let Some(page) = call(target, client, kind.service, list_action, request).await? else { break };
-            let items: Vec<String> =
-                page.pointer(kind.items).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-            for item in &items {
-                // Queues are listed by URL; the name is its last segment.
-                let name = item.rsplit('/').next().unwrap_or(item);
-                if !name.starts_with(PREFIX) {
-                    continue;
-                }
-                let (describe_action, describe) = kind.describe;
-                let Some(described) = call(target, client, kind.service, describe_action, describe(item)).await? else { continue };
-                let Some(created) = epoch(described.pointer(kind.created)) else {
-                    eprintln!("warning: skipping {} {name}: no creation time", kind.label);
-                    continue;
-                };
-                let age = age_of(created);
-                if should_sweep(name, age, older_than) {
-                    let (action, request) = kind.delete;
-                    let request = request(item);
-                    found.push(Found { label: format!("{} {name}", kind.label), age, service: kind.service, action, request });
-                }
-            }
-            continuation = match &kind.paging {
-                Paging::Token { response, request } => page.get(*response).filter(|t| t.is_string()).map(|t| (*request, t.clone())),
-                Paging::LastItem { request, more } => (page.get(*more).and_then(Value::as_bool) == Some(true))
-                    .then(|| items.last().map(|last| (*request, Value::from(last.clone()))))
-                    .flatten(),
+    for kind in &KINDS {
+        let Some(endpoint) = target.endpoint(kind.service.name) else { continue };
+        for item in listed(client, endpoint, kind).await? {
+            let name = name_of(&item);
+            let (describe_action, describe) = kind.describe;
+            let Some(described) = call(client, endpoint, kind.service, describe_action, describe(&item)).await? else { continue };
+            let Some(created) = epoch(described.pointer(kind.created)) else {
+                eprintln!("warning: skipping {} {name}: no creation time", kind.label);
+                continue;
             };
-            if continuation.is_none() {
-                break;
+            let age = age_of(created);
+            if should_sweep(name, age, older_than) {
+                let (action, request) = kind.delete;
+                let request = request(&item);
+                found.push(Found { label: format!("{} {name}", kind.label), age, service: kind.service, action, request });
             }
         }
     }
     Ok(found)
+}
+
+/// The names of every conform- queue, stream and table at `endpoint`, sorted: what a run left there.
+pub async fn names(client: &WireClient, endpoint: &ServiceEndpoint) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for kind in &KINDS {
+        names.extend(listed(client, endpoint, kind).await?.iter().map(|item| name_of(item).to_owned()));
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Queues are listed by URL; the name is its last segment.
+fn name_of(item: &str) -> &str {
+    item.rsplit('/').next().unwrap_or(item)
+}
+
+/// Every page of `kind`'s list call: the items (queue URLs, stream or table names) named conform-.
+async fn listed(client: &WireClient, endpoint: &ServiceEndpoint, kind: &Kind) -> Result<Vec<String>, String> {
+    let mut listed = Vec::new();
+    let mut continuation: Option<(&str, Value)> = None;
+    loop {
+        let (list_action, first_request) = kind.list;
+        let mut request = first_request();
+        if let Some((key, value)) = continuation.take() {
+            request[key] = value;
+        }
+        let Some(page) = call(client, endpoint, kind.service, list_action, request).await? else { break };
+        let items: Vec<String> =
+            page.pointer(kind.items).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+        continuation = match &kind.paging {
+            Paging::Token { response, request } => page.get(*response).filter(|t| t.is_string()).map(|t| (*request, t.clone())),
+            Paging::LastItem { request, more } => (page.get(*more).and_then(Value::as_bool) == Some(true))
+                .then(|| items.last().map(|last| (*request, Value::from(last.clone()))))
+                .flatten(),
+        };
+        listed.extend(items.into_iter().filter(|item| name_of(item).starts_with(PREFIX)));
+        if continuation.is_none() {
+            break;
+        }
+    }
+    Ok(listed)
 }
 
 #[cfg(test)]

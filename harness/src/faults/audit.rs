@@ -1,9 +1,8 @@
 //! Judges a run through the fault proxy against a baseline run without it: which verdicts the
 //! faults changed, what the faulty run retried and reported, and what it left on the emulator.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::services::{DYNAMODB, KINESIS, SQS};
 use crate::wire::{ServiceEndpoint, WireClient};
 
 /// What one faulty run did, against the baseline.
@@ -73,50 +72,10 @@ fn is_fault(attempt: &Value) -> bool {
     status == 0 || status >= 500 || attempt["response"].is_string()
 }
 
-/// Every queue, stream and table on the emulator whose name starts with `prefix`.
+/// Every queue, stream and table on the emulator whose name starts with `prefix` (a `conform-`
+/// name), as `conform sweep` lists them.
 pub async fn leftovers(client: &WireClient, endpoint: &ServiceEndpoint, prefix: &str) -> Result<Vec<String>, String> {
-    let call = |service, action: &'static str, body: Value| async move {
-        let response = client.call(service, endpoint, action, &body).await.map_err(|e| format!("{action}: {e}"))?;
-        match response.error {
-            Some(e) => Err(format!("{action}: {} {}", e.code, e.message.unwrap_or_default())),
-            None => Ok(response.body),
-        }
-    };
-    let strings = |v: &Value, key: &str| -> Vec<String> {
-        v[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-    };
-    let mut names: Vec<String> = strings(&call(&SQS, "ListQueues", json!({ "QueueNamePrefix": prefix })).await?, "QueueUrls")
-        .into_iter()
-        .map(|url| url.rsplit('/').next().unwrap_or_default().to_owned())
-        .collect();
-    let mut start: Option<String> = None;
-    loop {
-        let request = match &start {
-            Some(name) => json!({ "ExclusiveStartStreamName": name }),
-            None => json!({}),
-        };
-        let page = call(&KINESIS, "ListStreams", request).await?;
-        let streams = strings(&page, "StreamNames");
-        start = streams.last().cloned();
-        names.extend(streams);
-        if page["HasMoreStreams"] != true || start.is_none() {
-            break;
-        }
-    }
-    let mut start: Option<String> = None;
-    loop {
-        let request = match &start {
-            Some(name) => json!({ "ExclusiveStartTableName": name }),
-            None => json!({}),
-        };
-        let page = call(&DYNAMODB, "ListTables", request).await?;
-        names.extend(strings(&page, "TableNames"));
-        start = page["LastEvaluatedTableName"].as_str().map(str::to_owned);
-        if start.is_none() {
-            break;
-        }
-    }
+    let mut names = crate::cli::sweep::names(client, endpoint).await?;
     names.retain(|n| n.starts_with(prefix));
-    names.sort();
     Ok(names)
 }
