@@ -194,7 +194,7 @@ async fn main() {
             .expect("conform runs");
         let started = Instant::now();
         let emulator = loop {
-            if let Some(pid) = children(child.id()).into_iter().next() {
+            if let Some(pid) = targets::children(child.id()).into_iter().next() {
                 break Some(pid);
             }
             if started.elapsed() > Duration::from_secs(60) {
@@ -222,19 +222,4 @@ async fn main() {
     moto.shutdown().await;
     drop(dir);
     std::process::exit(if clean { 0 } else { 1 });
-}
-
-/// The children of `pid`, from `/proc`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let child: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-            (ppid == pid).then_some(child)
-        })
-        .collect()
 }

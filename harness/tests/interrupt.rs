@@ -60,20 +60,6 @@ async fn ctrl_c_leaves_no_queue_stream_or_table_behind() {
     target.shutdown().await;
 }
 
-/// The children of `pid`, from `/proc`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let child: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-            (ppid == pid).then_some(child)
-        })
-        .collect()
-}
-
 #[test]
 fn a_killed_conform_takes_its_emulator_with_it() {
     // SIGKILL gives conform no chance to stop moto: the kernel must (PR_SET_PDEATHSIG).
@@ -89,7 +75,7 @@ fn a_killed_conform_takes_its_emulator_with_it() {
         .expect("conform runs");
     let started = Instant::now();
     let moto = loop {
-        if let Some(pid) = children(conform.id()).into_iter().next() {
+        if let Some(pid) = targets::children(conform.id()).into_iter().next() {
             break pid;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "conform started no emulator");

@@ -14,6 +14,7 @@ mod process;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use endpoint::parse_endpoints;
+pub use orphans::children;
 pub use process::ManagedProcess;
 
 use crate::wire::ServiceEndpoint;
