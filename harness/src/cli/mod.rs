@@ -244,13 +244,9 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
     }
     let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).collect();
     if let Some((first, second)) = duplicate_id(&specs) {
-        let at = |s: &Spec| {
-            let (line, col) = s.file.line_col(id_offset(&s.file.text));
-            format!("{}:{line}:{col}", s.file.name)
-        };
-        let message = format!("spec id `{}` is already the id of {}", second.id, at(first));
-        let span = spec::source::Span::at(id_offset(&second.file.text), second.id.len());
-        print_spec_errors(&SpecErrors { file: second.file.name.clone(), errors: vec![spec::SpecError::new(&second.file, span, message)] });
+        let (line, col) = first.file.line_col(first.id_span.offset);
+        let message = format!("spec id `{}` is already the id of {}:{line}:{col}", second.id, first.file.name);
+        print_spec_errors(&SpecErrors { file: second.file.name.clone(), errors: vec![spec::SpecError::new(&second.file, second.id_span, message)] });
         return Err(exit::BAD_INPUT);
     }
     specs.retain(|s| {
@@ -268,13 +264,6 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
 fn duplicate_id(specs: &[Spec]) -> Option<(&Spec, &Spec)> {
     let mut seen: std::collections::BTreeMap<&str, &Spec> = std::collections::BTreeMap::new();
     specs.iter().find_map(|s| seen.insert(&s.id, s).map(|first| (first, s)))
-}
-
-/// Where a spec file's top-level `id:` value starts.
-fn id_offset(text: &str) -> usize {
-    let line = text.match_indices("id:").map(|(at, _)| at).find(|&at| at == 0 || text.as_bytes()[at - 1] == b'\n').unwrap_or(0);
-    let value = line + "id:".len();
-    value + text[value..].len() - text[value..].trim_start_matches([' ', '\t']).len()
 }
 
 /// Prints each problem as a miette diagnostic: `file:line:col`, the snippet, a label and a hint.

@@ -14,6 +14,8 @@ use crate::services::Service;
 #[derive(Debug)]
 pub struct Spec {
     pub id: String,
+    /// Where the id stands in the file, for errors about it (a duplicate).
+    pub id_span: Span,
     pub title: String,
     /// The AWS documentation page that states the behaviour.
     pub source: String,

@@ -174,6 +174,7 @@ impl Validator<'_> {
             }
         };
         Spec {
+            id_span: self.span(Pos::of(&raw.id), raw.id.value.len()),
             id,
             title: raw.title,
             source: raw.source.value,
