@@ -58,7 +58,7 @@ async fn main() {
             })
             .await,
         );
-        let one = spec::load_str("bench.yaml", &spec_text).expect("bench spec");
+        let one = spec::load_one("bench.yaml", &spec_text).expect("bench spec");
         spec_times.push(
             time(|| async {
                 let summary =
@@ -72,7 +72,7 @@ async fn main() {
 
     // 2. The suite, concurrently.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").join("specs");
-    let specs: Vec<_> = spec::discover(&[root]).iter().filter_map(|f| spec::load_file(f).ok()).map(Arc::new).collect();
+    let specs: Vec<_> = spec::discover(&[root]).iter().filter_map(|f| spec::load_file(f).ok()).flatten().map(Arc::new).collect();
     let count = specs.len();
     // In file order, as runs were before scheduling; then longest first by those durations.
     let (file_order, summary) = suite(specs.clone(), &target).await;

@@ -140,7 +140,7 @@ fn main() {
             Err(invalid.join("\n").into())
         }
     })];
-    let ids: Vec<String> = specs.iter().filter_map(|s| s.as_ref().ok()).map(|s| s.id.clone()).collect();
+    let ids: Vec<String> = specs.iter().filter_map(|s| s.as_ref().ok()).flatten().map(|s| s.id.clone()).collect();
     let stale: Vec<String> = expectations.stale(&ids).map(|d| d.spec.clone()).collect();
     trials.push(Trial::test("expectations name existing specs", move || {
         if stale.is_empty() {
@@ -149,7 +149,7 @@ fn main() {
             Err(format!("listed in the expectations file but not a spec: {}", stale.join(", ")).into())
         }
     }));
-    for spec in specs.into_iter().filter_map(Result::ok) {
+    for spec in specs.into_iter().filter_map(Result::ok).flatten() {
         let (shared, expectations) = (shared.clone(), expectations.clone());
         let kind = spec.id.split('/').next().unwrap_or("spec").to_owned();
         trials.push(Trial::test(spec.id.clone(), move || run_spec(spec, &shared, &expectations)).with_kind(kind));

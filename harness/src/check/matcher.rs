@@ -256,7 +256,7 @@ pub fn brief(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::load_str;
+    use crate::spec::load_one as load_str;
     use serde_json::json;
 
     /// Runs the expectations of a one-step spec against `body`.

@@ -146,8 +146,8 @@ steps:
 
     #[test]
     fn preview_counts_resources_shards_and_calls() {
-        let spec = crate::spec::load_str("t.yaml", SPEC).unwrap_or_else(|e| panic!("{e:?}"));
-        let second = crate::spec::load_str("t.yaml", SPEC).unwrap();
+        let spec = crate::spec::load_one("t.yaml", SPEC).unwrap_or_else(|e| panic!("{e:?}"));
+        let second = crate::spec::load_one("t.yaml", SPEC).unwrap();
         let p = Preview::of(&[spec, second]);
         assert_eq!(p, Preview { specs: 2, queues: 4, streams: 2, shards: 6, tables: 2, calls: 2 * (3 + 3 + 3 + 4 + 5 + 1) });
         let text = p.render("111122223333", "eu-west-1");

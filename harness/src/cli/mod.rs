@@ -242,7 +242,7 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
         eprintln!("error: {count} problem(s) in {} file(s)", errors.len());
         return Err(exit::BAD_INPUT);
     }
-    let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).collect();
+    let mut specs: Vec<Spec> = specs.into_iter().filter_map(Result::ok).flatten().collect();
     if let Some((first, second)) = duplicate_id(&specs) {
         let (line, col) = first.file.line_col(first.id_span.offset);
         let message = format!("spec id `{}` is already the id of {}:{line}:{col}", second.id, first.file.name);

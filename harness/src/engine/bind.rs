@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn refuses_only_specs_that_bind_and_destroy() {
         let spec = |steps: &str| {
-            crate::spec::load_str("t.yaml", &format!("id: t\ntitle: t\nsource: https://x\nresources:\n  q: {{ sqs.queue: {{}} }}\nsteps:\n{steps}")).unwrap()
+            crate::spec::load_one("t.yaml", &format!("id: t\ntitle: t\nsource: https://x\nresources:\n  q: {{ sqs.queue: {{}} }}\nsteps:\n{steps}")).unwrap()
         };
         let bindings = vec![("q".to_string(), "http://x/q".to_string())];
         let send = spec("  - call: sqs.SendMessage\n    with: { QueueUrl: \"${q.url}\", MessageBody: x }\n");

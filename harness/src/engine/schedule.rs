@@ -98,7 +98,7 @@ mod tests {
 
     fn spec(id: &str, steps: &str) -> Arc<Spec> {
         let text = format!("id: {id}\ntitle: t\nsource: https://example.com\nsteps:\n{steps}");
-        Arc::new(crate::spec::load_str("s.yaml", &text).unwrap())
+        Arc::new(crate::spec::load_one("s.yaml", &text).unwrap())
     }
 
     #[test]

@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn renders_percentages_and_reasons() {
         let rows = parse_catalogue(CATALOGUE);
-        let spec = crate::spec::load_str(
+        let spec = crate::spec::load_one(
             "t.yaml",
             "id: a\ntitle: t\nsource: https://x\ncovers: [SQS-01, SQS-99]\nsteps:\n  - sleep: 1ms\n",
         )
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn counts_operations_called_and_declared_errors_provoked_against_the_models() {
-        let spec = crate::spec::load_str(
+        let spec = crate::spec::load_one(
             "t.yaml",
             "id: a\ntitle: t\nsource: https://x\nsteps:\n  - call: sqs.GetQueueUrl\n    with: { QueueName: nope }\n    expect_error: { code: QueueDoesNotExist }\n",
         )

@@ -1,6 +1,7 @@
 //! Specs: YAML files of service behaviour, parsed into a typed model that keeps source positions.
 //! No I/O beyond reading files; nothing here talks to a service.
 
+pub mod cases;
 pub mod generate;
 pub mod model;
 pub mod node;
@@ -15,8 +16,8 @@ pub use model::*;
 pub use source::{SpecError, SpecErrors};
 pub use validate::{load_str, parse_yaml, BUILTINS, CAPABILITIES};
 
-/// Reads and validates one spec file.
-pub fn load_file(path: &Path) -> Result<Spec, SpecErrors> {
+/// Reads and validates one spec file: its spec, or one per row of its `cases:` table.
+pub fn load_file(path: &Path) -> Result<Vec<Spec>, SpecErrors> {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => load_str(&name, &text),
@@ -48,4 +49,9 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// The JSON Schema of the spec format, for editors.
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(raw::RawSpec)).expect("schema serialises")
+}
+
+/// The one spec of a text without a case table (for tests and benches).
+pub fn load_one(name: &str, text: &str) -> Result<Spec, SpecErrors> {
+    load_str(name, text).map(|mut specs| specs.remove(0))
 }

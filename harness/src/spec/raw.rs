@@ -48,6 +48,11 @@ pub struct RawSpec {
     /// `documented-only` when no recording of AWS backs any step (only its documentation does).
     #[schemars(with = "Option<String>")]
     pub evidence: Option<Spanned<String>>,
+    /// A table of cases, each its own spec (id `<id>/<name>`): a row's other keys are columns that
+    /// `${column}` references in the spec's values take, e.g.
+    /// `[{ name: over-max, delay: 901, error: { code: InvalidParameterValue } }]`.
+    #[schemars(with = "Option<Vec<IndexMap<String, Node>>>")]
+    pub cases: Option<Node>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -137,9 +142,10 @@ pub struct RawStep {
     /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of,
     /// increasing.
     pub expect: Option<Node>,
-    /// The call must fail with this wire error identity.
-    #[schemars(with = "Option<RawErrorExpectation>")]
-    pub expect_error: Option<Spanned<RawErrorExpectation>>,
+    /// The call must fail with this wire error identity (`{}`: any error); in a case table, a
+    /// `${column}` whose cell is such a mapping, or `~` for "this case succeeds".
+    #[schemars(with = "Option<OrColumn<RawErrorExpectation>>")]
+    pub expect_error: Option<Node>,
     /// Variable name → JSONPath into the response.
     #[schemars(with = "Option<IndexMap<String, String>>")]
     pub capture: Option<IndexMap<String, Spanned<String>>>,
@@ -165,12 +171,21 @@ pub struct RawStep {
     pub repeat: Option<Spanned<u32>>,
     /// Ids of recordings in `fixtures/aws-recorded/` of AWS answering this same call; `conform
     /// evidence` checks the step's assertions against them.
-    #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub evidence: Vec<Spanned<String>>,
+    #[schemars(with = "Option<OrColumn<Vec<String>>>")]
+    pub evidence: Option<Node>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// A value as written, or a `${column}` of a case table that holds it.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OrColumn<T> {
+    Value(T),
+    Column(String),
+}
+
+/// The keys of `expect_error`, read from a `Node` by the validator (a case cell may hold them).
+#[derive(Debug, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawErrorExpectation {
     /// Error shape name (`__type` without namespace), e.g. `QueueDoesNotExist`.
@@ -180,8 +195,7 @@ pub struct RawErrorExpectation {
     /// HTTP status.
     pub status: Option<u16>,
     /// Regular expression the error message must match.
-    #[schemars(with = "Option<String>")]
-    pub message: Option<Spanned<String>>,
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

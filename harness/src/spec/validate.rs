@@ -16,7 +16,7 @@ use super::model::*;
 use super::node::{Node, NodeValue, Pos};
 use super::raw::*;
 use super::source::{did_you_mean, SourceFile, Span, SpecError, SpecErrors};
-use super::template;
+use super::{cases, template};
 use crate::services;
 
 /// Variables every spec can use: `prefix` (unique per spec run, for names of resources a spec
@@ -36,22 +36,63 @@ const MATCHERS: [&str; 15] = [
     "one_of", "increasing",
 ];
 
-/// Parse and validate one spec file's text. `name` is how the file is reported (its path).
-pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecErrors> {
+/// Parse and validate one spec file's text: one spec, or one per row of its `cases:` table.
+/// `name` is how the file is reported (its path).
+pub fn load_str(name: &str, text: &str) -> Result<Vec<Spec>, SpecErrors> {
     let file = SourceFile::new(name, text);
     let fail = |errors| SpecErrors { file: name.to_owned(), errors };
-    let raw: RawSpec = parse_yaml(name, text)?;
-    let mut v = Validator {
-        file: &file,
-        errors: Vec::new(),
-        vars: BUILTINS.iter().map(|s| s.to_string()).collect(),
-        resources: Default::default(),
+    let mut raw: RawSpec = parse_yaml(name, text)?;
+    let Some(table) = raw.cases.take() else {
+        let mut v = Validator::new(&file, Vec::new());
+        let spec = v.spec(raw);
+        return if v.errors.is_empty() { Ok(vec![spec]) } else { Err(fail(v.errors)) };
     };
-    let spec = v.spec(raw);
-    if v.errors.is_empty() {
-        Ok(spec)
+    let mut taken: BTreeSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
+    taken.extend(raw.resources.keys().cloned());
+    taken.extend(raw.steps.iter().flat_map(|s| s.value.capture.iter().flat_map(|c| c.keys().cloned())));
+    let problems = |problems: Vec<cases::Problem>| {
+        let mut v = Validator::new(&file, Vec::new());
+        for p in problems {
+            let e = v.error(p.pos, p.len, p.message);
+            if let Some(help) = p.help {
+                e.help(help);
+            }
+        }
+        v.errors
+    };
+    let unused = cases::unused(&table, &cases::referenced(&mut raw));
+    let rows = match cases::table(&table, &taken) {
+        Ok(rows) => rows,
+        Err(mut p) => {
+            p.extend(unused);
+            return Err(fail(problems(p)));
+        }
+    };
+    let columns: Vec<String> = cases::column_keys(&table).into_iter().map(|k| k.name).collect();
+    let mut specs = Vec::new();
+    let mut errors: Vec<SpecError> = problems(unused);
+    for case in rows {
+        // Each case validates its own copy of the file: cells differ in type and presence.
+        let mut raw: RawSpec = parse_yaml(name, text)?;
+        raw.cases = None;
+        cases::bind(&mut raw, &case.cells);
+        let mut v = Validator::new(&file, columns.clone());
+        let mut spec = v.spec(raw);
+        spec.id = format!("{}/{}", spec.id, case.name);
+        spec.title = case.title.unwrap_or_else(|| format!("{} ({})", spec.title, case.name));
+        spec.source = case.source.unwrap_or(spec.source);
+        // A mistake in the shared part of the file shows once, not once per case.
+        for e in v.errors {
+            if !errors.iter().any(|seen| seen.to_string() == e.to_string()) {
+                errors.push(e);
+            }
+        }
+        specs.push(spec);
+    }
+    if errors.is_empty() {
+        Ok(specs)
     } else {
-        Err(fail(v.errors))
+        Err(fail(errors))
     }
 }
 
@@ -107,13 +148,19 @@ fn yaml_error(file: &SourceFile, error: &serde_saphyr::Error) -> SpecError {
 struct Validator<'a> {
     file: &'a Arc<SourceFile>,
     errors: Vec<SpecError>,
+    /// The columns of the file's case table, suggested for an undefined `${…}`.
+    columns: Vec<String>,
     /// Variables defined so far, in step order.
     vars: BTreeSet<String>,
     /// Queue and stream resources for workloads: queue name → Some(is FIFO), stream name → None.
     resources: std::collections::BTreeMap<String, Option<bool>>,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
+    fn new(file: &'a Arc<SourceFile>, columns: Vec<String>) -> Self {
+        Self { file, errors: Vec::new(), columns, vars: BUILTINS.iter().map(|s| s.to_string()).collect(), resources: Default::default() }
+    }
+
     fn span(&self, pos: Pos, len: usize) -> Span {
         Span::at(self.file.offset_of(pos.line, pos.column), len)
     }
@@ -348,8 +395,8 @@ impl Validator<'_> {
         if raw.repeat.is_some() {
             self.vars.insert("index".into());
         }
-        if let Some(e) = raw.evidence.first().filter(|_| raw.call.is_none()) {
-            self.error(Pos::of(e), e.value.len(), "`evidence` cites recordings of an AWS call, so it belongs on a `call` step");
+        if let Some(e) = raw.evidence.as_ref().filter(|_| raw.call.is_none()) {
+            self.node_error(e, "`evidence` cites recordings of an AWS call, so it belongs on a `call` step");
         }
         if let Some(workload) = raw.workload.take() {
             if raw.call.is_some() || raw.sleep.is_some() || raw.with.is_some() || raw.capture.is_some() || raw.eventually.is_some() || raw.collect.is_some() {
@@ -438,7 +485,7 @@ impl Validator<'_> {
             self.node_error(at, why);
         }
         let expect = raw.expect.as_ref().map(|n| self.expectations(n)).unwrap_or_default();
-        let expect_error = raw.expect_error.map(|e| self.error_expectation(e));
+        let expect_error = raw.expect_error.as_ref().and_then(|e| self.error_expectation(e));
         // A step that expects an error may send what the model forbids: that is often its point.
         if expect_error.is_none() {
             self.check_request(service, &action, &request);
@@ -458,7 +505,7 @@ impl Validator<'_> {
             }
             self.vars.insert(name);
         }
-        let evidence = raw.evidence.iter().map(|e| EvidenceRef { id: e.value.clone(), span: self.span(Pos::of(e), e.value.len()) }).collect();
+        let evidence = raw.evidence.as_ref().map(|e| self.evidence(e)).unwrap_or_default();
         Some(Call { service, action, request, expect, expect_error, capture, eventually, collect, snapshot: raw.snapshot, evidence })
     }
 
@@ -514,7 +561,7 @@ impl Validator<'_> {
             .map(|(n, name)| (n.clone(), name))
             .collect();
         for (at, name) in undefined {
-            let best = did_you_mean(&name, self.vars.iter().map(String::as_str)).map(str::to_owned);
+            let best = did_you_mean(&name, self.vars.iter().chain(&self.columns).map(String::as_str)).map(str::to_owned);
             let e = self.node_error(&at, format!("undefined variable `{name}`"));
             match best {
                 Some(best) => e.help(format!("did you mean `{best}`?")),
@@ -681,23 +728,63 @@ impl Validator<'_> {
         Some(if all.len() == 1 { all.pop().expect("one") } else { Matcher::All(all) })
     }
 
-    fn error_expectation(&mut self, spanned: Spanned<RawErrorExpectation>) -> ErrorExpectation {
-        let pos = Pos::of(&spanned);
-        let raw = spanned.value;
-        let message = raw.message.and_then(|m| match Regex::new(&m.value) {
-            Ok(re) => Some(re),
-            Err(e) => {
-                self.error(Pos::of(&m), m.value.len(), format!("invalid regex: {e}"));
-                None
+    /// `expect_error`: a mapping of `code`, `query_code`, `status` and `message` (a regex); `{}` is any error.
+    fn error_expectation(&mut self, node: &Node) -> Option<ErrorExpectation> {
+        const KEYS: [&str; 4] = ["code", "query_code", "status", "message"];
+        let NodeValue::Map(entries) = &node.value else {
+            self.node_error(node, format!("`expect_error` is a mapping of `{}`, not {}", KEYS.join("`, `"), node.kind()))
+                .help("`{}` accepts any error; in a case table, `${column}` whose cells are such mappings or `~`");
+            return None;
+        };
+        let mut expected = ErrorExpectation { code: None, query_code: None, status: None, message: None, span: self.span(node.pos, 1) };
+        for (key, value) in entries {
+            let text = value.as_str().map(str::to_owned);
+            match (key.name.as_str(), &value.value) {
+                ("code", NodeValue::String(_)) => expected.code = text,
+                ("query_code", NodeValue::String(_)) => expected.query_code = text,
+                ("status", NodeValue::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
+                    expected.status = n.as_u64().map(|s| s as u16);
+                }
+                ("status", _) => {
+                    self.node_error(value, "`status` is an HTTP status code, e.g. 400");
+                }
+                ("message", NodeValue::String(m)) => match Regex::new(m) {
+                    Ok(re) => expected.message = Some(re),
+                    Err(e) => {
+                        self.node_error(value, format!("invalid regex: {e}"));
+                    }
+                },
+                (known, _) if KEYS.contains(&known) => {
+                    self.node_error(value, format!("`{known}` is text, not {}", value.kind()));
+                }
+                (unknown, _) => {
+                    let e = self.error(key.pos, unknown.len(), format!("unknown key `{unknown}`"));
+                    match did_you_mean(unknown, KEYS) {
+                        Some(best) => e.help(format!("did you mean `{best}`?")),
+                        None => e.help(format!("keys allowed here: `{}`", KEYS.join("`, `"))),
+                    };
+                }
             }
-        });
-        ErrorExpectation {
-            code: raw.code,
-            query_code: raw.query_code,
-            status: raw.status,
-            message,
-            span: self.span(pos, 1),
         }
+        Some(expected)
+    }
+
+    /// A step's `evidence`: ids of recordings in `fixtures/aws-recorded/`.
+    fn evidence(&mut self, node: &Node) -> Vec<EvidenceRef> {
+        let NodeValue::Seq(items) = &node.value else {
+            self.node_error(node, "a step's `evidence` is a list of recording ids, e.g. `[localstack/sqs-fifo/send-delay-seconds-rejected]`");
+            return Vec::new();
+        };
+        let mut refs = Vec::new();
+        for item in items {
+            match item.as_str() {
+                Some(id) => refs.push(EvidenceRef { id: id.to_owned(), span: self.span(item.pos, id.len()) }),
+                None => {
+                    self.node_error(item, "a recording id is text");
+                }
+            }
+        }
+        refs
     }
 
     fn eventually(&mut self, spanned: Spanned<RawEventually>) -> Eventually {
@@ -796,7 +883,7 @@ steps:
 
     #[test]
     fn loads_a_valid_spec() {
-        let spec = load_str("t.yaml", GOOD).unwrap();
+        let spec = crate::spec::load_one("t.yaml", GOOD).unwrap();
         assert_eq!(spec.id, "sqs/basic/send-receive");
         assert_eq!(spec.steps.len(), 3);
         let ResourceKind::Queue(q) = &spec.resources[0].kind else { panic!() };
@@ -851,7 +938,7 @@ steps:
         };
         let good = "{ items: \"$.Records[*]\", until: { $: { length: 1 } }, timeout: 5s, cursor: { from: $.NextShardIterator, to: ShardIterator } }";
         assert_eq!(errors(&spec("kinesis.GetRecords", good)), Vec::<String>::new());
-        let Action::Call(call) = &load_str("t.yaml", &spec("kinesis.GetRecords", good)).unwrap().steps[0].action else { panic!() };
+        let Action::Call(call) = &crate::spec::load_one("t.yaml", &spec("kinesis.GetRecords", good)).unwrap().steps[0].action else { panic!() };
         let collect = call.collect.as_ref().unwrap();
         assert_eq!((collect.cursor.as_ref().unwrap().to.as_str(), collect.timeout), ("ShardIterator", Duration::from_secs(5)));
         let errs = errors(&spec("kinesis.GetRecords", &good.replace("to: ShardIterator", "to: ShardIterater")));
