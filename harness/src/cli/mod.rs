@@ -72,6 +72,9 @@ enum Command {
         /// Why fast-checkable rows are not covered: `ROW-ID: reason` (YAML).
         #[arg(long, default_value = "reports/coverage-notes.yaml")]
         notes: PathBuf,
+        /// Why declared errors and operations are out of a spec's reach (YAML: `errors`, `operations`).
+        #[arg(long, default_value = "reports/out-of-reach.yaml")]
+        out_of_reach: PathBuf,
         #[arg(long, default_value = "reports/coverage.md")]
         out: PathBuf,
     },
@@ -217,7 +220,7 @@ pub fn main() -> ExitCode {
                 exit::BAD_INPUT
             }
         },
-        Command::Coverage { catalogue, notes, out } => coverage(&catalogue, &notes, &out),
+        Command::Coverage { catalogue, notes, out_of_reach, out } => coverage(&catalogue, &notes, &out_of_reach, &out),
         Command::Expectations(ExpectationsCommand::Update { target, reports }) => update_expectations(&reports, &target),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
@@ -325,28 +328,20 @@ fn diff(reports: &std::path::Path, left: &str, right: &str) -> u8 {
     exit::OK
 }
 
-fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::path::Path) -> u8 {
+fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out_of_reach: &std::path::Path, out: &std::path::Path) -> u8 {
     use crate::report::coverage;
     let Ok(markdown) = std::fs::read_to_string(catalogue) else {
         eprintln!("error: cannot read the catalogue {}", catalogue.display());
         return exit::BAD_INPUT;
     };
-    let notes: std::collections::BTreeMap<String, String> = match std::fs::read_to_string(notes) {
-        Ok(text) => match spec::parse_yaml(&notes.display().to_string(), &text) {
-            Ok(n) => n,
-            Err(e) => {
-                print_spec_errors(&e);
-                return exit::BAD_INPUT;
-            }
-        },
-        Err(_) => Default::default(),
-    };
+    let Ok(notes) = read_yaml_or_default::<std::collections::BTreeMap<String, String>>(notes) else { return exit::BAD_INPUT };
+    let Ok(out_of_reach) = read_yaml_or_default::<crate::report::model_coverage::OutOfReach>(out_of_reach) else { return exit::BAD_INPUT };
     let specs = match load(&Selection { paths: vec![PathBuf::from("specs")], tags: Vec::new(), filter: None, partition: None }) {
         Ok(specs) => specs,
         Err(code) => return code,
     };
     let rows = coverage::parse_catalogue(&markdown);
-    let doc = coverage::render(&rows, &specs, &notes);
+    let doc = coverage::render(&rows, &specs, &notes, &out_of_reach);
     if let Err(e) = std::fs::write(out, &doc) {
         eprintln!("error: cannot write {}: {e}", out.display());
         return exit::BAD_INPUT;
@@ -355,6 +350,15 @@ fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out: &std::pat
     let models = doc.split("## Against AWS's service models").nth(1).unwrap_or("");
     models.lines().filter(|l| l.starts_with("| ")).for_each(|l| println!("{l}"));
     exit::OK
+}
+
+/// A YAML file of the project, or the default when it does not exist; its errors are printed with
+/// their location.
+fn read_yaml_or_default<T: serde::de::DeserializeOwned + Default>(path: &std::path::Path) -> Result<T, ()> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => spec::parse_yaml(&path.display().to_string(), &text).map_err(|e| print_spec_errors(&e)),
+        Err(_) => Ok(T::default()),
+    }
 }
 
 fn update_expectations(reports: &std::path::Path, target: &str) -> u8 {

@@ -47,7 +47,7 @@ pub fn parse_catalogue(markdown: &str) -> Vec<Row> {
 }
 
 /// The markdown document: per row, the specs that cover it; then what is not covered and why.
-pub fn render(rows: &[Row], specs: &[Spec], notes: &BTreeMap<String, String>) -> String {
+pub fn render(rows: &[Row], specs: &[Spec], notes: &BTreeMap<String, String>, out_of_reach: &super::model_coverage::OutOfReach) -> String {
     let mut by_row: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for spec in specs {
         for row in &spec.covers {
@@ -80,44 +80,7 @@ pub fn render(rows: &[Row], specs: &[Spec], notes: &BTreeMap<String, String>) ->
     if !unknown.is_empty() {
         out += &format!("\n## Claimed rows that are not in the catalogue\n\n{}\n", unknown.join(", "));
     }
-    out + &model_coverage(specs)
-}
-
-/// The complete yardstick: AWS's models. Per service, the operations some spec calls and the
-/// declared errors some spec provokes (expects by `code`), then what no spec touches.
-fn model_coverage(specs: &[Spec]) -> String {
-    use std::collections::BTreeSet;
-    let mut called: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut provoked: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
-    for call in specs.iter().flat_map(|s| &s.steps).filter_map(|step| match &step.action {
-        crate::spec::Action::Call(call) => Some(call),
-        _ => None,
-    }) {
-        called.insert((call.service.name, call.action.as_str()));
-        if let Some(code) = call.expect_error.as_ref().and_then(|e| e.code.as_deref()) {
-            provoked.insert((call.service.name, call.action.as_str(), code));
-        }
-    }
-    let mut out = String::from("\n## Against AWS's service models\n\n| service | operations called | declared errors provoked |\n| --- | --- | --- |\n");
-    let mut missing = String::new();
-    for service in crate::services::ALL {
-        let model = service.model();
-        let ops: Vec<&str> = service.actions().collect();
-        let used = ops.iter().filter(|op| called.contains(&(service.name, **op))).count();
-        let declared: Vec<(&str, &str)> =
-            ops.iter().flat_map(|op| model.declared_errors(op).map(move |e| (*op, e))).collect();
-        let hit = declared.iter().filter(|(op, e)| provoked.contains(&(service.name, op, e))).count();
-        out += &format!("| {} | {used} / {} | {hit} / {} |\n", service.name, ops.len(), declared.len());
-        let not_called: Vec<&str> = ops.iter().copied().filter(|op| !called.contains(&(service.name, *op))).collect();
-        missing += &format!("- **{}**: operations no spec calls: {}\n", service.name, if not_called.is_empty() { "none".into() } else { not_called.join(", ") });
-        let unprovoked: Vec<String> = declared
-            .iter()
-            .filter(|(op, e)| called.contains(&(service.name, *op)) && !provoked.contains(&(service.name, op, e)))
-            .map(|(op, e)| format!("{op}: {e}"))
-            .collect();
-        missing += &format!("  - declared errors of called operations that no spec provokes: {}\n", if unprovoked.is_empty() { "none".into() } else { unprovoked.join(", ") });
-    }
-    out + "\n" + &missing
+    out + &super::model_coverage::render(specs, out_of_reach)
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -156,22 +119,10 @@ mod tests {
         )
         .unwrap();
         let notes = [("KDS-03".to_string(), "needs a consumer".to_string())].into();
-        let doc = render(&rows, &[spec], &notes);
+        let doc = render(&rows, &[spec], &notes, &Default::default());
         assert!(doc.contains("**1 of 2 fast-checkable rows covered (50 %)**"), "{doc}");
         assert!(doc.contains("| SQS-01 | yes | Type fixed | a |"), "{doc}");
         assert!(doc.contains("- **KDS-03** (Order): needs a consumer"), "{doc}");
         assert!(doc.contains("SQS-99"));
-    }
-
-    #[test]
-    fn counts_operations_called_and_declared_errors_provoked_against_the_models() {
-        let spec = crate::spec::load_one(
-            "t.yaml",
-            "id: a\ntitle: t\nsource: https://x\nsteps:\n  - call: sqs.GetQueueUrl\n    with: { QueueName: nope }\n    expect_error: { code: QueueDoesNotExist }\n",
-        )
-        .unwrap();
-        let doc = model_coverage(&[spec]);
-        assert!(doc.contains("| sqs | 1 / 23 | 1 / "), "{doc}");
-        assert!(doc.contains("- **dynamodbstreams**: operations no spec calls: DescribeStream, GetRecords, GetShardIterator, ListStreams"), "{doc}");
     }
 }

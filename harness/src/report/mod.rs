@@ -7,6 +7,7 @@ pub mod expectations;
 pub mod junit;
 pub mod matrix;
 pub mod matrix_page;
+pub mod model_coverage;
 pub mod normalize;
 pub mod result;
 pub mod snapshot;
