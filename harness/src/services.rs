@@ -2,26 +2,35 @@
 //! and what they take and answer, is AWS's service model (`crate::model`).
 //!
 //! All four services speak an AWS JSON protocol: a POST to `/` with `X-Amz-Target: <prefix>.<Action>`
-//! and a JSON body, so one table replaces per-operation code.
+//! and a JSON body, so a name and the model replace per-operation code.
 
-/// One AWS service as the wire layer and the spec validator see it.
+/// One AWS service as the wire layer and the spec validator see it: a name, and AWS's model for
+/// everything else (protocol version, target prefix, signing name, endpoint, actions).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Service {
     /// The name used in specs (`sqs.SendMessage`) and in `--endpoint sqs=…`.
     pub name: &'static str,
-    /// The `X-Amz-Target` prefix, e.g. `AmazonSQS`.
-    pub target_prefix: &'static str,
-    /// `application/x-amz-json-<version>`.
-    pub json_version: &'static str,
-    /// The SigV4 signing name.
-    pub signing_name: &'static str,
-    /// The host prefix of the public endpoint: `https://<prefix>.<region>.amazonaws.com`.
-    pub endpoint_prefix: &'static str,
 }
 
 impl Service {
+    fn metadata(&self) -> &'static crate::model::Metadata {
+        &self.model().metadata
+    }
+
+    /// The `X-Amz-Target` prefix, e.g. `AmazonSQS`.
+    pub fn target_prefix(&self) -> &'static str {
+        self.metadata().target_prefix.as_deref().expect("an AWS JSON protocol model names its target prefix")
+    }
+
+    /// `application/x-amz-json-<version>`.
     pub fn content_type(&self) -> String {
-        format!("application/x-amz-json-{}", self.json_version)
+        format!("application/x-amz-json-{}", self.metadata().json_version.as_deref().expect("an AWS JSON protocol model names its version"))
+    }
+
+    /// The SigV4 signing name.
+    pub fn signing_name(&self) -> &'static str {
+        let m = self.metadata();
+        m.signing_name.as_deref().unwrap_or(&m.endpoint_prefix)
     }
 
     /// The service's model: operations and shapes.
@@ -38,42 +47,16 @@ impl Service {
         self.model().operations.keys().map(String::as_str)
     }
 
+    /// The public endpoint: `https://<endpoint prefix>.<region>.amazonaws.com`.
     pub fn aws_endpoint(&self, region: &str) -> String {
-        format!("https://{}.{region}.amazonaws.com", self.endpoint_prefix)
+        format!("https://{}.{region}.amazonaws.com", self.metadata().endpoint_prefix)
     }
 }
 
-pub const SQS: Service = Service {
-    name: "sqs",
-    target_prefix: "AmazonSQS",
-    json_version: "1.0",
-    signing_name: "sqs",
-    endpoint_prefix: "sqs",
-};
-
-pub const KINESIS: Service = Service {
-    name: "kinesis",
-    target_prefix: "Kinesis_20131202",
-    json_version: "1.1",
-    signing_name: "kinesis",
-    endpoint_prefix: "kinesis",
-};
-
-pub const DYNAMODB: Service = Service {
-    name: "dynamodb",
-    target_prefix: "DynamoDB_20120810",
-    json_version: "1.0",
-    signing_name: "dynamodb",
-    endpoint_prefix: "dynamodb",
-};
-
-pub const DYNAMODB_STREAMS: Service = Service {
-    name: "dynamodbstreams",
-    target_prefix: "DynamoDBStreams_20120810",
-    json_version: "1.0",
-    signing_name: "dynamodb",
-    endpoint_prefix: "streams.dynamodb",
-};
+pub const SQS: Service = Service { name: "sqs" };
+pub const KINESIS: Service = Service { name: "kinesis" };
+pub const DYNAMODB: Service = Service { name: "dynamodb" };
+pub const DYNAMODB_STREAMS: Service = Service { name: "dynamodbstreams" };
 
 pub const ALL: [&Service; 4] = [&SQS, &KINESIS, &DYNAMODB, &DYNAMODB_STREAMS];
 
@@ -90,21 +73,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_wire_table_agrees_with_the_models() {
-        for service in ALL {
-            let m = &service.model().metadata;
-            assert_eq!(m.target_prefix.as_deref(), Some(service.target_prefix), "{}", service.name);
-            assert_eq!(m.json_version.as_deref(), Some(service.json_version), "{}", service.name);
-            assert_eq!(m.signing_name.as_deref().unwrap_or(&m.endpoint_prefix), service.signing_name, "{}", service.name);
-            assert_eq!(m.endpoint_prefix, service.endpoint_prefix, "{}", service.name);
-            assert!(service.has_action("ListQueues") || service.has_action("ListStreams") || service.has_action("ListTables"));
-        }
+    fn the_wire_facts_come_from_the_models() {
+        assert_eq!((SQS.target_prefix(), SQS.signing_name()), ("AmazonSQS", "sqs"));
+        assert_eq!(KINESIS.content_type(), "application/x-amz-json-1.1");
+        assert_eq!(DYNAMODB_STREAMS.signing_name(), "dynamodb", "Streams signs as dynamodb");
         assert!(!SQS.has_action("SendMesage"));
     }
 
     #[test]
     fn looks_up_by_spec_name() {
-        assert_eq!(by_name("kinesis").unwrap().target_prefix, "Kinesis_20131202");
+        assert_eq!(by_name("kinesis").unwrap().target_prefix(), "Kinesis_20131202");
         assert!(by_name("sns").is_none());
         assert_eq!(SQS.content_type(), "application/x-amz-json-1.0");
         assert_eq!(DYNAMODB_STREAMS.aws_endpoint("eu-west-1"), "https://streams.dynamodb.eu-west-1.amazonaws.com");

@@ -110,7 +110,7 @@ impl WireClient {
         request: &Value,
     ) -> Result<WireResponse, TransportError> {
         let body = serde_json::to_vec(request).expect("JSON values serialise");
-        let target = format!("{}.{action}", service.target_prefix);
+        let target = format!("{}.{action}", service.target_prefix());
         let content_type = service.content_type();
         let headers = [("content-type", content_type.as_str()), ("x-amz-target", target.as_str())];
         let credentials = endpoint
@@ -122,7 +122,7 @@ impl WireClient {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&endpoint.region)
-            .name(service.signing_name)
+            .name(service.signing_name())
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()

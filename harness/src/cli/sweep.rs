@@ -5,17 +5,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::aws::{check_account, confirm, GuardArgs};
 use super::{exit, TargetArgs};
+use crate::engine::inventory::{call, listed, name_of, KINDS, PREFIX};
 use crate::engine::{self, Deletion};
-use crate::services::{Service, DYNAMODB, KINESIS, SQS};
+use crate::services::Service;
 use crate::targets::{self, aws, Target, TargetChoice, TargetError};
-use crate::wire::{ServiceEndpoint, WireClient};
-
-/// Every resource conform creates is named with this prefix.
-pub const PREFIX: &str = "conform-";
+use crate::wire::WireClient;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -129,16 +127,6 @@ async fn delete(target: &Target, client: &WireClient, f: &Found) -> Result<(), S
     engine::delete(target, client, &deletion).await
 }
 
-/// One call; a service error is an `Err`, except "gone", which is `Ok(None)`.
-async fn call(client: &WireClient, endpoint: &ServiceEndpoint, service: &Service, action: &str, request: Value) -> Result<Option<Value>, String> {
-    let response = client.call(service, endpoint, action, &request).await.map_err(|e| format!("{}.{action}: {e}", service.name))?;
-    match response.error {
-        None => Ok(Some(response.body)),
-        Some(e) if engine::is_gone(&e) => Ok(None),
-        Some(e) => Err(format!("{}.{action}: {} {}", service.name, e.code, e.message.unwrap_or_default())),
-    }
-}
-
 /// Epoch seconds as JSON: a number, or a numeric string (SQS attributes).
 fn epoch(value: Option<&Value>) -> Option<f64> {
     match value? {
@@ -152,62 +140,6 @@ fn age_of(created: f64) -> Duration {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
     Duration::from_secs_f64((now - created).max(0.0))
 }
-
-/// How a list call pages: a continuation token echoed back under another key (SQS, DynamoDB), or
-/// the last name listed, sent while the response says there are more (Kinesis).
-enum Paging {
-    Token { response: &'static str, request: &'static str },
-    LastItem { request: &'static str, more: &'static str },
-}
-
-/// What sweep needs to know about one kind of resource.
-struct Kind {
-    service: &'static Service,
-    label: &'static str,
-    /// The list call and its first request.
-    list: (&'static str, fn() -> Value),
-    /// Pointer to the listed items (queue URLs, stream or table names) in a page.
-    items: &'static str,
-    paging: Paging,
-    /// The describe call for an item, and where its creation time (epoch seconds) is.
-    describe: (&'static str, fn(&str) -> Value),
-    created: &'static str,
-    /// The delete call for an item.
-    delete: (&'static str, fn(&str) -> Value),
-}
-
-const KINDS: [Kind; 3] = [
-    Kind {
-        service: &SQS,
-        label: "sqs queue",
-        list: ("ListQueues", || json!({ "QueueNamePrefix": PREFIX, "MaxResults": 1000 })),
-        items: "/QueueUrls",
-        paging: Paging::Token { response: "NextToken", request: "NextToken" },
-        describe: ("GetQueueAttributes", |url| json!({ "QueueUrl": url, "AttributeNames": ["CreatedTimestamp"] })),
-        created: "/Attributes/CreatedTimestamp",
-        delete: ("DeleteQueue", |url| json!({ "QueueUrl": url })),
-    },
-    Kind {
-        service: &KINESIS,
-        label: "kinesis stream",
-        list: ("ListStreams", || json!({})),
-        items: "/StreamNames",
-        paging: Paging::LastItem { request: "ExclusiveStartStreamName", more: "HasMoreStreams" },
-        describe: ("DescribeStreamSummary", |name| json!({ "StreamName": name })),
-        created: "/StreamDescriptionSummary/StreamCreationTimestamp",
-        delete: ("DeleteStream", |name| json!({ "StreamName": name, "EnforceConsumerDeletion": true })),
-    },
-    Kind {
-        service: &DYNAMODB,
-        label: "dynamodb table",
-        list: ("ListTables", || json!({})),
-        items: "/TableNames",
-        paging: Paging::Token { response: "LastEvaluatedTableName", request: "ExclusiveStartTableName" },
-        describe: ("DescribeTable", |name| json!({ "TableName": name })),
-        created: "/Table/CreationDateTime",
-        delete: ("DeleteTable", |name| json!({ "TableName": name })),
-    },
-];
 
 /// Lists every conform- resource older than `older_than` on the target's services.
 async fn find(target: &Target, client: &WireClient, older_than: Duration) -> Result<Vec<Found>, String> {
@@ -233,51 +165,10 @@ async fn find(target: &Target, client: &WireClient, older_than: Duration) -> Res
     Ok(found)
 }
 
-/// The names of every conform- queue, stream and table at `endpoint`, sorted: what a run left there.
-pub async fn names(client: &WireClient, endpoint: &ServiceEndpoint) -> Result<Vec<String>, String> {
-    let mut names = Vec::new();
-    for kind in &KINDS {
-        names.extend(listed(client, endpoint, kind).await?.iter().map(|item| name_of(item).to_owned()));
-    }
-    names.sort();
-    Ok(names)
-}
-
-/// Queues are listed by URL; the name is its last segment.
-fn name_of(item: &str) -> &str {
-    item.rsplit('/').next().unwrap_or(item)
-}
-
-/// Every page of `kind`'s list call: the items (queue URLs, stream or table names) named conform-.
-async fn listed(client: &WireClient, endpoint: &ServiceEndpoint, kind: &Kind) -> Result<Vec<String>, String> {
-    let mut listed = Vec::new();
-    let mut continuation: Option<(&str, Value)> = None;
-    loop {
-        let (list_action, first_request) = kind.list;
-        let mut request = first_request();
-        if let Some((key, value)) = continuation.take() {
-            request[key] = value;
-        }
-        let Some(page) = call(client, endpoint, kind.service, list_action, request).await? else { break };
-        let items: Vec<String> =
-            page.pointer(kind.items).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-        continuation = match &kind.paging {
-            Paging::Token { response, request } => page.get(*response).filter(|t| t.is_string()).map(|t| (*request, t.clone())),
-            Paging::LastItem { request, more } => (page.get(*more).and_then(Value::as_bool) == Some(true))
-                .then(|| items.last().map(|last| (*request, Value::from(last.clone()))))
-                .flatten(),
-        };
-        listed.extend(items.into_iter().filter(|item| name_of(item).starts_with(PREFIX)));
-        if continuation.is_none() {
-            break;
-        }
-    }
-    Ok(listed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn only_prefixed_and_old_enough_resources_are_swept() {

@@ -4,6 +4,7 @@
 mod bind;
 mod call;
 mod collect;
+pub mod inventory;
 mod ledger;
 mod resources;
 pub mod schedule;

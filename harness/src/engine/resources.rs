@@ -148,6 +148,13 @@ impl SpecContext<'_> {
 
     /// A call whose failure is a setup problem (the spec's verdict cannot depend on it).
     async fn setup_call(&self, service: &'static Service, action: &str, request: Value) -> Result<Value, String> {
+        self.setup_answer(service, action, request).await?.map_err(|error| {
+            format!("{}.{action} failed: {} {}", service.name, error.code, error.message.unwrap_or_default())
+        })
+    }
+
+    /// A setup call's answer, a service error included; `Err` only for what no repeat mended.
+    async fn setup_answer(&self, service: &'static Service, action: &str, request: Value) -> Result<Result<Value, crate::wire::WireError>, String> {
         let endpoint = self.target.endpoint(service.name).ok_or_else(|| format!("target has no {} endpoint", service.name))?;
         let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
         let mut wait = Duration::from_millis(250);
@@ -185,7 +192,7 @@ impl SpecContext<'_> {
                 }
                 // The create whose answer was lost made it: carry on as if it had answered.
                 Some(e) if after_fault && creator(service, action).is_some() && e.code == "ResourceInUseException" => {
-                    return Ok(Value::Object(Default::default()));
+                    return Ok(Ok(Value::Object(Default::default())));
                 }
                 _ => break response,
             }
@@ -193,10 +200,10 @@ impl SpecContext<'_> {
         if response.body.is_string() {
             return Err(format!("{}.{action}: HTTP {} with a body that is not JSON", service.name, response.status));
         }
-        if let Some(error) = response.error {
-            return Err(format!("{}.{action} failed: {} {}", service.name, error.code, error.message.unwrap_or_default()));
-        }
-        Ok(response.body)
+        Ok(match response.error {
+            Some(error) => Err(error),
+            None => Ok(response.body),
+        })
     }
 
     pub(super) async fn create(&mut self, resource: &Resource) -> Result<(), String> {
@@ -243,10 +250,8 @@ impl SpecContext<'_> {
             request["Tags"] = json!({ RUN_TAG: run });
         }
         self.setup_call(&KINESIS, "CreateStream", request).await?;
-        let summary = self
-            .until_active(&KINESIS, "DescribeStreamSummary", json!({ "StreamName": name }), "/StreamDescriptionSummary/StreamStatus")
-            .await?;
-        let arn = summary.pointer("/StreamDescriptionSummary/StreamARN").cloned().unwrap_or_default();
+        let described = self.wait_for(&KINESIS, "StreamExists", json!({ "StreamName": name })).await?;
+        let arn = described.pointer("/StreamDescription/StreamARN").cloned().unwrap_or_default();
         Ok(vec![("name", name.into()), ("arn", arn)])
     }
 
@@ -272,7 +277,7 @@ impl SpecContext<'_> {
             request["StreamSpecification"] = json!({ "StreamEnabled": true, "StreamViewType": view });
         }
         self.setup_call(&DYNAMODB, "CreateTable", request).await?;
-        let table = self.until_active(&DYNAMODB, "DescribeTable", json!({ "TableName": name }), "/Table/TableStatus").await?;
+        let table = self.wait_for(&DYNAMODB, "TableExists", json!({ "TableName": name })).await?;
         if let Some(attribute) = &def.ttl {
             let spec = json!({ "TableName": name, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": attribute } });
             self.setup_call(&DYNAMODB, "UpdateTimeToLive", spec).await?;
@@ -284,19 +289,22 @@ impl SpecContext<'_> {
         Ok(out)
     }
 
-    /// Polls a describe call until the status at `pointer` is ACTIVE.
-    async fn until_active(&self, service: &'static Service, action: &str, request: Value, pointer: &str) -> Result<Value, String> {
+    /// Polls until the SDKs' waiter `name` (botocore's acceptors) says the resource is ready; the
+    /// pace is conform's (botocore's delays are for real AWS and would slow every emulator run).
+    async fn wait_for(&self, service: &'static Service, name: &str, request: Value) -> Result<Value, String> {
+        use crate::model::flow::{waiter, Wait};
+        let waiter = waiter(service.name, name).ok_or_else(|| format!("botocore has no {} waiter {name}", service.name))?;
         let deadline = tokio::time::Instant::now() + self.scaled(Duration::from_secs(120));
         loop {
-            let body = self.setup_call(service, action, request.clone()).await?;
-            let status = body.pointer(pointer).and_then(Value::as_str).unwrap_or("");
-            if status == "ACTIVE" {
-                return Ok(body);
+            let answer = self.setup_answer(service, &waiter.operation, request.clone()).await?;
+            match waiter.judge(answer.as_ref().map_err(|e| e.code.as_str())) {
+                Wait::Done => return answer.map_err(|e| format!("{}.{}: {}", service.name, waiter.operation, e.code)),
+                Wait::Failed(why) => return Err(format!("{}: waiting for {name}: {why}", service.name)),
+                Wait::Again if tokio::time::Instant::now() > deadline => {
+                    return Err(format!("{}: {name} still not reached after the setup timeout", service.name));
+                }
+                Wait::Again => tokio::time::sleep(Duration::from_millis(250)).await,
             }
-            if tokio::time::Instant::now() > deadline {
-                return Err(format!("{}.{action}: still {status:?} after the setup timeout", service.name));
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 }

@@ -75,7 +75,7 @@ fn is_fault(attempt: &Value) -> bool {
 /// Every queue, stream and table on the emulator whose name starts with `prefix` (a `conform-`
 /// name), as `conform sweep` lists them.
 pub async fn leftovers(client: &WireClient, endpoint: &ServiceEndpoint, prefix: &str) -> Result<Vec<String>, String> {
-    let mut names = crate::cli::sweep::names(client, endpoint).await?;
+    let mut names = crate::engine::inventory::names(client, endpoint).await?;
     names.retain(|n| n.starts_with(prefix));
     Ok(names)
 }

@@ -2,6 +2,7 @@
 //! the operations each service has, the shape of their requests and responses, and the errors they
 //! declare. The one source of truth for what a request may hold and what a response should.
 
+pub mod flow;
 mod shape_check;
 
 use std::collections::BTreeMap;
