@@ -10,7 +10,7 @@ use crate::check::{self, CheckResult};
 use crate::report::Attempt;
 use crate::spec::template;
 use crate::spec::{Call, ErrorExpectation, Expectation};
-use crate::wire::{ServiceEndpoint, WireResponse};
+use crate::wire::{fault, ServiceEndpoint, WireResponse};
 
 impl SpecContext<'_> {
     /// Runs a call (with its `eventually` policy); on success the captures are in `vars`.
@@ -80,13 +80,9 @@ impl SpecContext<'_> {
         faults: &mut u32,
     ) -> Result<WireResponse, Stop> {
         loop {
-            let (response, fault) = match self.call_tracked(call.service, endpoint, &call.action, request).await {
-                Ok(response) => {
-                    let fault = fault(call, &response);
-                    (Some(response), fault)
-                }
-                Err(e) => (None, Some(e.to_string())),
-            };
+            let outcome = self.call_tracked(call.service, endpoint, &call.action, request).await;
+            let fault = fault::fault(outcome.as_ref(), asked(call));
+            let response = outcome.ok();
             // A fault is not an answer, so it is not held to the model or the SDK either.
             let mut shape = Vec::new();
             if let (Some(response), None) = (&response, &fault) {
@@ -108,8 +104,8 @@ impl SpecContext<'_> {
             });
             let Some(fault) = fault else { return Ok(response.expect("an answer")) };
             // A throttled request was not carried out, so any call may be repeated.
-            let throttled = response.as_ref().is_some_and(|r| throttled(call, r));
-            if (read_only(&call.action) || idempotent(&call.action) || throttled) && *faults < FAULT_RETRIES {
+            let throttled = response.as_ref().and_then(|r| r.error.as_ref()).is_some_and(fault::throttled);
+            if (fault::repeatable(&call.action) || throttled) && *faults < fault::RETRIES {
                 *faults += 1;
                 self.pause_after_fault(*faults).await?;
                 continue;
@@ -122,7 +118,7 @@ impl SpecContext<'_> {
     /// The growing pause before repeating a call after its `faults`-th fault; Ctrl-C ends it.
     async fn pause_after_fault(&self, faults: u32) -> Result<(), Stop> {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(200 << faults)) => Ok(()),
+            _ = tokio::time::sleep(fault::pause(faults)) => Ok(()),
             _ = self.cancel.cancelled() => Err(Stop::Cancelled),
         }
     }
@@ -139,49 +135,10 @@ impl SpecContext<'_> {
     }
 }
 
-/// How often a read-only or throttled call is retried after a fault.
-const FAULT_RETRIES: u32 = 3;
-
-/// Why a response is a fault rather than an answer: a server error the step did not ask for, or a
-/// body that is not JSON.
-fn fault(call: &Call, response: &WireResponse) -> Option<String> {
-    if throttled(call, response) {
-        let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
-        return Some(format!("throttled: {} {message}", response.error.as_ref().map_or("", |e| e.code.as_str())).trim_end().to_owned());
-    }
-    let expects_5xx = call.expect_error.as_ref().and_then(|e| e.status).is_some_and(|s| s >= 500);
-    if response.status >= 500 && !expects_5xx {
-        let message = response.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default();
-        return Some(format!("HTTP {} {message}", response.status).trim_end().to_owned());
-    }
-    match &response.body {
-        Value::String(text) => Some(format!("HTTP {} with a body that is not JSON: {:?}", response.status, text.chars().take(80).collect::<String>())),
-        _ => None,
-    }
-}
-
-/// A throttling answer the step did not ask for: AWS and emulators limit request rates (Kinesis
-/// allows few streams to be created at once), which says nothing about the behaviour under test.
-fn throttled(call: &Call, response: &WireResponse) -> bool {
-    const THROTTLING: [&str; 4] = ["ThrottlingException", "RequestThrottled", "ThrottledException", "LimitExceededException"];
-    let Some(error) = &response.error else { return false };
-    let asked = call.expect_error.as_ref().is_some_and(|e| e.code.as_deref() == Some(error.code.as_str()));
-    // LimitExceededException also reports quotas (shard counts) that specs assert: only its rate form is throttling.
-    let rate = error.code != "LimitExceededException"
-        || error.message.as_deref().is_some_and(|m| m.contains("concurrently") || m.to_lowercase().contains("rate exceeded"));
-    !asked && THROTTLING.contains(&error.code.as_str()) && rate
-}
-
-/// Calls that change nothing, so repeating one after a fault is safe.
-pub(super) fn read_only(action: &str) -> bool {
-    ["Describe", "List", "Get", "Query", "Scan"].iter().any(|p| action.starts_with(p)) || ["BatchGetItem", "TransactGetItems"].contains(&action)
-}
-
-/// Writes that set a state rather than change it, so a repeat leaves what the first call left and
-/// answers the same. (Sends, puts, receives, deletes by handle, retention and shard changes are
-/// not: a repeat adds, moves a timer or is refused.)
-fn idempotent(action: &str) -> bool {
-    ["SetQueueAttributes", "TagQueue", "UntagQueue", "AddTagsToStream", "TagResource", "UntagResource"].contains(&action)
+/// The errors a step itself expects: those are answers, not faults.
+fn asked(call: &Call) -> fault::Asked<'_> {
+    let expected = call.expect_error.as_ref();
+    fault::Asked { code: expected.and_then(|e| e.code.as_deref()), server_error: expected.and_then(|e| e.status).is_some_and(|s| s >= 500) }
 }
 
 /// Checks a response against the step's error expectation (if an error was expected or came) and

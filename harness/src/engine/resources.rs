@@ -9,7 +9,7 @@ use super::ledger::{Deletion, Ticket};
 use super::SpecContext;
 use crate::services::{self, Service, DYNAMODB, KINESIS, SQS};
 use crate::spec::{QueueDef, Resource, ResourceKind, StreamDef, TableDef};
-use crate::wire::{ServiceEndpoint, TransportError, WireClient, WireResponse};
+use crate::wire::{fault, ServiceEndpoint, TransportError, WireClient, WireResponse};
 
 /// Actions that create something, and how to delete what they created. A spec that calls one of
 /// these directly (say, to test CreateQueue validation) gets the same guaranteed teardown.
@@ -53,16 +53,13 @@ const CREATORS: [Creator; 3] = [
 
 /// Errors that mean "already gone": deleting is then done.
 const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
-/// How often a setup call is repeated after faults before the spec ends as an error.
-const SETUP_FAULT_RETRIES: u32 = 3;
-/// How often a delete is repeated after faults before the resource is reported as a leak.
-const DELETE_FAULT_RETRIES: u32 = 3;
 /// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
 const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
-/// Errors that mean "slow down" during setup: too many streams CREATING at once, throttling.
-/// Setup retries them with backoff; a spec's own steps never retry (they assert).
-const SLOW_DOWN: [&str; 4] =
-    ["LimitExceededException", "ThrottlingException", "ProvisionedThroughputExceededException", "RequestThrottled"];
+/// "Slow down" during setup: throttling, or a quota (streams CREATING at once, shards) that other
+/// specs' resources hold for a while. Setup waits them out; a spec's own steps assert quotas.
+fn slow_down(e: &crate::wire::WireError) -> bool {
+    fault::throttled(e) || e.code == "LimitExceededException"
+}
 
 /// The tag every created queue, stream and table carries: `conform:run = <run id>`.
 pub const RUN_TAG: &str = "conform:run";
@@ -161,32 +158,25 @@ impl SpecContext<'_> {
         // Setup may repeat a call whose answer was lost: reads change nothing, and a declared
         // resource's create either made it (a repeat then says it exists, which is what setup
         // wanted) or did not (the repeat makes it). Its ledger entry is there either way.
-        let repeatable = super::call::read_only(action) || creator(service, action).is_some();
+        let repeatable = fault::repeatable(action) || creator(service, action).is_some();
         let mut faults = 0;
         let mut after_fault = false;
         let response = loop {
             let outcome = self.call_tracked(service, endpoint, action, &request).await;
-            let fault = match &outcome {
-                Err(e) => Some(e.to_string()),
-                Ok(r) if r.status >= 500 || r.body.is_string() => Some(format!("HTTP {}", r.status)),
-                Ok(_) => None,
-            };
-            if let Some(why) = fault {
+            // Throttling and quotas held by other specs' resources clear: waited out below, not counted as faults.
+            let waits = matches!(&outcome, Ok(r) if r.error.as_ref().is_some_and(slow_down));
+            if let Some(why) = fault::fault(outcome.as_ref(), fault::Asked::default()).filter(|_| !waits) {
                 faults += 1;
-                if !repeatable || faults > SETUP_FAULT_RETRIES {
-                    return match outcome {
-                        Err(e) => Err(format!("{}.{action}: {e}", service.name)),
-                        Ok(r) if r.body.is_string() => Err(format!("{}.{action}: HTTP {} with a body that is not JSON", service.name, r.status)),
-                        Ok(_) => Err(format!("{}.{action}: {why} (after {} faults)", service.name, faults)),
-                    };
+                if !repeatable || faults > fault::RETRIES {
+                    return Err(format!("{}.{action}: {why}{}", service.name, if faults > 1 { format!(" (after {faults} faults)") } else { String::new() }));
                 }
                 after_fault = true;
-                tokio::time::sleep(Duration::from_millis(250) * faults).await;
+                tokio::time::sleep(fault::pause(faults)).await;
                 continue;
             }
             let response = outcome.expect("not a fault");
             match &response.error {
-                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && tokio::time::Instant::now() + wait < deadline => {
+                Some(e) if slow_down(e) && tokio::time::Instant::now() + wait < deadline => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(4));
                 }
@@ -197,9 +187,6 @@ impl SpecContext<'_> {
                 _ => break response,
             }
         };
-        if response.body.is_string() {
-            return Err(format!("{}.{action}: HTTP {} with a body that is not JSON", service.name, response.status));
-        }
         Ok(match response.error {
             Some(error) => Err(error),
             None => Ok(response.body),
@@ -362,22 +349,17 @@ async fn answer_despite_faults(
 ) -> Result<WireResponse, String> {
     let mut faults = 0;
     loop {
-        let why = match client.call(service, endpoint, action, request).await {
-            Ok(r) if r.status >= 500 || r.body.is_string() => {
-                format!("HTTP {} {}", r.status, r.error.as_ref().and_then(|e| e.message.clone()).unwrap_or_default())
-            }
-            // Busy ("still creating") is not a fault: the caller waits it out.
-            Ok(r) => match &r.error {
-                Some(e) if SLOW_DOWN.contains(&e.code.as_str()) && !BUSY.contains(&e.code.as_str()) => e.code.clone(),
-                _ => return Ok(r),
-            },
-            Err(e) => e.to_string(),
+        let outcome = client.call(service, endpoint, action, request).await;
+        // Busy ("still creating") is not a fault: the caller waits it out.
+        let busy = matches!(&outcome, Ok(r) if r.error.as_ref().is_some_and(|e| BUSY.contains(&e.code.as_str())));
+        let Some(why) = fault::fault(outcome.as_ref(), fault::Asked::default()).filter(|_| !busy) else {
+            return outcome.map_err(|e| e.to_string());
         };
         faults += 1;
-        if faults > DELETE_FAULT_RETRIES {
-            return Err(format!("{} (after {faults} faults)", why.trim_end()));
+        if faults > fault::RETRIES {
+            return Err(format!("{why} (after {faults} faults)"));
         }
-        tokio::time::sleep(Duration::from_millis(500) * faults).await;
+        tokio::time::sleep(fault::pause(faults)).await;
     }
 }
 

@@ -16,7 +16,7 @@ use crate::check::{self};
 use crate::report::Attempt;
 use crate::services::{Service, KINESIS, SQS};
 use crate::spec::Workload;
-use crate::wire::{ServiceEndpoint, WireClient};
+use crate::wire::{fault, ServiceEndpoint, WireClient};
 
 /// How long consumers keep polling an empty queue or shard, once producers are done, before
 /// concluding that what has not arrived is lost.
@@ -36,11 +36,14 @@ impl Driver {
     /// The call's body, or how it went wrong: `Failed` (the service said no) or `Unknown` (no
     /// answer, a server error or a body that is not JSON: the service may have acted on it).
     async fn call(&self, action: &str, request: Value) -> Result<Value, Outcome> {
-        let outcome = match self.client.call(self.service, &self.endpoint, action, &request).await {
-            Ok(response) if response.status >= 500 || !response.body.is_object() => Err(Outcome::Unknown),
+        let answer = self.client.call(self.service, &self.endpoint, action, &request).await;
+        // Throttled: not carried out, so known not to have happened.
+        let throttled = matches!(&answer, Ok(r) if r.error.as_ref().is_some_and(fault::throttled));
+        let outcome = match answer {
+            _ if throttled => Err(Outcome::Failed),
+            ref a if fault::fault(a.as_ref(), fault::Asked::default()).is_some() => Err(Outcome::Unknown),
             Ok(response) if response.error.is_none() => Ok(response.body),
-            Ok(_) => Err(Outcome::Failed),
-            Err(_) => Err(Outcome::Unknown),
+            _ => Err(Outcome::Failed),
         };
         if outcome == Err(Outcome::Unknown) {
             self.faults.fetch_add(1, Ordering::SeqCst);

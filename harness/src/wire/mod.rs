@@ -1,6 +1,8 @@
 //! The universal step: one signed AWS JSON-protocol request, and the response exactly as the target
 //! sent it, errors included. Nothing is retried or interpreted here; that is the engine's business.
 
+pub mod fault;
+
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
