@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod generate;
+mod load;
 pub mod model;
 pub mod node;
 pub mod raw;
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use source::{SpecError, SpecErrors};
-pub use validate::{load_str, parse_yaml, BUILTINS, CAPABILITIES};
+pub use load::{load_str, parse_yaml};
+pub use validate::{BUILTINS, CAPABILITIES};
 
 /// Reads and validates one spec file: its spec, or one per row of its `cases:` table.
 pub fn load_file(path: &Path) -> Result<Vec<Spec>, SpecErrors> {
