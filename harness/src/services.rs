@@ -1,8 +1,9 @@
 //! What the harness knows about each AWS service: how to reach it on the wire. Which actions exist,
 //! and what they take and answer, is AWS's service model (`crate::model`).
 //!
-//! All four services speak an AWS JSON protocol: a POST to `/` with `X-Amz-Target: <prefix>.<Action>`
-//! and a JSON body, so a name and the model replace per-operation code.
+//! SQS, Kinesis, DynamoDB, DynamoDB Streams and EventBridge speak an AWS JSON protocol: a POST to
+//! `/` with `X-Amz-Target: <prefix>.<Action>` and a JSON body; SNS speaks the query protocol, which
+//! the wire layer translates by the model. Either way a name and the model replace per-operation code.
 
 /// One AWS service as the wire layer and the spec validator see it: a name, and AWS's model for
 /// everything else (protocol version, target prefix, signing name, endpoint, actions).
@@ -15,6 +16,11 @@ pub struct Service {
 impl Service {
     fn metadata(&self) -> &'static crate::model::Metadata {
         &self.model().metadata
+    }
+
+    /// Whether requests are forms and responses XML (the AWS query protocol), not JSON.
+    pub fn speaks_query(&self) -> bool {
+        self.metadata().protocol == "query"
     }
 
     /// The `X-Amz-Target` prefix, e.g. `AmazonSQS`.
@@ -57,8 +63,10 @@ pub const SQS: Service = Service { name: "sqs" };
 pub const KINESIS: Service = Service { name: "kinesis" };
 pub const DYNAMODB: Service = Service { name: "dynamodb" };
 pub const DYNAMODB_STREAMS: Service = Service { name: "dynamodbstreams" };
+pub const SNS: Service = Service { name: "sns" };
+pub const EVENTS: Service = Service { name: "events" };
 
-pub const ALL: [&Service; 4] = [&SQS, &KINESIS, &DYNAMODB, &DYNAMODB_STREAMS];
+pub const ALL: [&Service; 6] = [&SQS, &KINESIS, &DYNAMODB, &DYNAMODB_STREAMS, &SNS, &EVENTS];
 
 pub fn by_name(name: &str) -> Option<&'static Service> {
     ALL.into_iter().find(|s| s.name == name)
@@ -83,7 +91,9 @@ mod tests {
     #[test]
     fn looks_up_by_spec_name() {
         assert_eq!(by_name("kinesis").unwrap().target_prefix(), "Kinesis_20131202");
-        assert!(by_name("sns").is_none());
+        assert!(by_name("sms").is_none());
+        assert!(SNS.speaks_query() && !EVENTS.speaks_query());
+        assert_eq!(EVENTS.target_prefix(), "AWSEvents");
         assert_eq!(SQS.content_type(), "application/x-amz-json-1.0");
         assert_eq!(DYNAMODB_STREAMS.aws_endpoint("eu-west-1"), "https://streams.dynamodb.eu-west-1.amazonaws.com");
     }

@@ -145,6 +145,13 @@ pub fn evaluate(matcher: &Matcher, actual: Option<&Value>, vars: &Vars) -> Resul
                     }),
                     other => Err(format!("expected an increasing list, found {}", brief(other))),
                 },
+                Matcher::Json(expectations) => {
+                    let Value::String(text) = actual else { return Err(format!("expected a string holding JSON, found {}", brief(actual))) };
+                    let document: Value = serde_json::from_str(text).map_err(|e| format!("expected JSON, found {} ({e})", brief(actual)))?;
+                    expectations.iter().map(|e| check(e, &document, vars)).find(|c| !c.passed).map_or(Ok(()), |c| {
+                        Err(format!("in its JSON, {}: {}", c.path, c.detail.unwrap_or_default()))
+                    })
+                }
                 Matcher::Exists | Matcher::Absent | Matcher::Not(_) | Matcher::All(_) => unreachable!("handled above"),
             }
         }
@@ -238,6 +245,7 @@ fn describe(m: &Matcher, vars: &Vars) -> String {
         Matcher::Each(inner) => format!("each {}", describe(inner, vars)),
         Matcher::OneOf(nodes) => format!("one of [{}]", nodes.iter().map(shown).collect::<Vec<_>>().join(", ")),
         Matcher::Increasing => "strictly increasing".into(),
+        Matcher::Json(expectations) => format!("JSON where {}", expectations.iter().map(|e| format!("{} is {}", e.path.text, describe(&e.matcher, vars))).collect::<Vec<_>>().join(", ")),
         Matcher::All(all) => all.iter().map(|m| describe(m, vars)).collect::<Vec<_>>().join(" and "),
     }
 }
@@ -282,6 +290,15 @@ mod tests {
         assert!(!passes("$.a: \"1\"", json!({"a": 1})));
         let v = verdicts("$.a: 2", json!({"a": 1}));
         assert_eq!(v[0].detail.as_deref(), Some("expected 2, found 1"));
+    }
+
+    #[test]
+    fn json_matches_inside_a_string_that_holds_json() {
+        let body = json!({ "Body": "{\"Type\": \"Notification\", \"Message\": \"hi\"}" });
+        assert!(passes("$.Body: { json: { $.Type: Notification, $.Message: { regex: '^h' } } }", body.clone()));
+        let v = verdicts("$.Body: { json: { $.Type: Other } }", body);
+        assert_eq!(v[0].detail.as_deref(), Some("in its JSON, $.Type: expected \"Other\", found \"Notification\""));
+        assert!(!passes("$.Body: { json: { $.a: 1 } }", json!({ "Body": "not json" })));
     }
 
     #[test]

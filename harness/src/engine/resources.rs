@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::ledger::{Deletion, Ticket};
 use super::SpecContext;
-use crate::services::{self, Service, DYNAMODB, KINESIS, SQS};
+use crate::services::{self, Service, DYNAMODB, EVENTS, KINESIS, SNS, SQS};
 use crate::spec::{QueueDef, Resource, ResourceKind, StreamDef, TableDef};
 use crate::wire::{fault, ServiceEndpoint, TransportError, WireClient, WireResponse};
 
@@ -27,7 +27,7 @@ struct Creator {
 /// Builds one request from another (a find by name from a create request).
 type RequestFrom = fn(&Value) -> Option<Value>;
 
-const CREATORS: [Creator; 3] = [
+const CREATORS: [Creator; 7] = [
     Creator {
         service: &SQS,
         create: "CreateQueue",
@@ -49,10 +49,51 @@ const CREATORS: [Creator; 3] = [
         delete_request: |req, _| Some(json!({ "TableName": req.get("TableName")? })),
         find: None,
     },
+    // CreateTopic is idempotent and answers the ARN that DeleteTopic takes: it finds a topic whose
+    // create was not answered (a topic's subscriptions go with it).
+    Creator {
+        service: &SNS,
+        create: "CreateTopic",
+        delete: "DeleteTopic",
+        delete_request: |_, resp| Some(json!({ "TopicArn": resp.get("TopicArn")? })),
+        find: Some(("CreateTopic", |req| {
+            let mut find = json!({ "Name": req.get("Name")? });
+            if let Some(attributes) = req.get("Attributes") {
+                find["Attributes"] = attributes.clone();
+            }
+            Some(find)
+        })),
+    },
+    Creator {
+        service: &EVENTS,
+        create: "PutRule",
+        delete: "DeleteRule",
+        delete_request: |req, _| Some(json!({ "Name": req.get("Name")?, "EventBusName": req.get("EventBusName").cloned().unwrap_or(json!("default")) })),
+        find: None,
+    },
+    // A rule with targets cannot be deleted: its targets are removed first (the ledger deletes
+    // newest first, so after any later PutTargets and before the rule).
+    Creator {
+        service: &EVENTS,
+        create: "PutTargets",
+        delete: "RemoveTargets",
+        delete_request: |req, _| {
+            let ids: Vec<Value> = req.get("Targets")?.as_array()?.iter().filter_map(|t| t.get("Id").cloned()).collect();
+            Some(json!({ "Rule": req.get("Rule")?, "EventBusName": req.get("EventBusName").cloned().unwrap_or(json!("default")), "Ids": ids }))
+        },
+        find: None,
+    },
+    Creator {
+        service: &EVENTS,
+        create: "CreateEventBus",
+        delete: "DeleteEventBus",
+        delete_request: |req, _| Some(json!({ "Name": req.get("Name")? })),
+        find: None,
+    },
 ];
 
 /// Errors that mean "already gone": deleting is then done.
-const GONE: [&str; 3] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue"];
+const GONE: [&str; 4] = ["QueueDoesNotExist", "ResourceNotFoundException", "NonExistentQueue", "NotFoundException"];
 /// Errors that mean "not yet": a table still CREATING, a stream still UPDATING.
 const BUSY: [&str; 2] = ["ResourceInUseException", "LimitExceededException"];
 /// "Slow down" during setup: throttling, or a quota (streams CREATING at once, shards) that other

@@ -199,6 +199,7 @@ fn uses_variables(m: &Matcher) -> bool {
         Matcher::RegexTemplate(_) => true,
         Matcher::Not(inner) | Matcher::Each(inner) | Matcher::Length(inner) => uses_variables(inner),
         Matcher::All(all) => all.iter().any(uses_variables),
+        Matcher::Json(expectations) => expectations.iter().any(|e| uses_variables(&e.matcher)),
         Matcher::Regex(_) | Matcher::Type(_) | Matcher::Exists | Matcher::Absent | Matcher::Increasing => false,
     }
 }

@@ -144,7 +144,7 @@ static FLOWS: LazyLock<BTreeMap<&'static str, Flows>> = LazyLock::new(|| {
                 include_str!(concat!("../../../fixtures/models/", $service, ".waiters.json"))))),*]
         };
     }
-    vendored!("sqs", "kinesis", "dynamodb", "dynamodbstreams").into_iter().collect()
+    vendored!("sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events").into_iter().collect()
 });
 
 /// How `operation` of `service` pages, where the SDKs page it.

@@ -22,6 +22,8 @@ pub struct Model {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
+    /// `json` or `query`: how requests and responses travel.
+    pub protocol: String,
     pub api_version: String,
     pub endpoint_prefix: String,
     pub json_version: Option<String>,
@@ -40,8 +42,13 @@ pub struct Operation {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShapeRef {
     pub shape: String,
+    /// The member's name on the wire, where it differs (query protocol: map keys and values).
+    pub location_name: Option<String>,
+    /// Query protocol: the element that wraps an operation's output.
+    pub result_wrapper: Option<String>,
 }
 
 /// A shape as botocore writes it. Constraints the checks use are kept; the rest is ignored.
@@ -55,15 +62,21 @@ pub enum Shape {
         required: Vec<String>,
         #[serde(default)]
         exception: bool,
+        /// An error shape's code on the wire, where it differs from the shape's name (query protocol).
+        error: Option<ErrorTrait>,
     },
     List {
         member: ShapeRef,
         min: Option<f64>,
         max: Option<f64>,
+        #[serde(default)]
+        flattened: bool,
     },
     Map {
         key: ShapeRef,
         value: ShapeRef,
+        #[serde(default)]
+        flattened: bool,
     },
     String {
         #[serde(default, rename = "enum")]
@@ -84,6 +97,11 @@ pub enum Shape {
     Boolean,
     Blob,
     Timestamp,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ErrorTrait {
+    pub code: Option<String>,
 }
 
 /// Errors any operation of these protocols may answer with, though no operation declares them
@@ -132,6 +150,8 @@ static MODELS: LazyLock<BTreeMap<&'static str, Model>> = LazyLock::new(|| {
         ("kinesis", include_str!("../../../fixtures/models/kinesis.json")),
         ("dynamodb", include_str!("../../../fixtures/models/dynamodb.json")),
         ("dynamodbstreams", include_str!("../../../fixtures/models/dynamodbstreams.json")),
+        ("sns", include_str!("../../../fixtures/models/sns.json")),
+        ("events", include_str!("../../../fixtures/models/events.json")),
     ]
     .into_iter()
     .map(|(service, text)| (service, Model::parse(service, text)))

@@ -120,7 +120,7 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
                 out.push(Finding { path: path.clone(), at: tree, message: format!("required member `{name}` of {shape_name} is missing"), help: None });
             }
         }
-        (Shape::List { member, min, max }, TreeKind::Repeated(count, item)) => {
+        (Shape::List { member, min, max, .. }, TreeKind::Repeated(count, item)) => {
             if let Some(problem) = range("length", count as f64, *min, *max) {
                 finding(problem, None);
             }
@@ -133,7 +133,7 @@ fn walk<'a, T: Tree>(model: &Model, shape_name: &str, tree: &'a T, path: String,
         }
         (Shape::Integer { .. } | Shape::Long { .. } | Shape::Double | Shape::Float | Shape::Timestamp, TreeKind::Number)
         | (Shape::Blob, TreeKind::Text(_)) => {}
-        (Shape::List { member, min, max }, TreeKind::Seq(items)) => {
+        (Shape::List { member, min, max, .. }, TreeKind::Seq(items)) => {
             if let Some(problem) = range("length", items.len() as f64, *min, *max) {
                 finding(problem, None);
             }

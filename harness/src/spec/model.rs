@@ -215,6 +215,9 @@ pub enum Matcher {
     OneOf(Vec<Node>),
     /// A list whose items strictly increase (numbers, or decimal strings such as sequence numbers).
     Increasing,
+    /// A string holding a JSON document (an SNS envelope, an EventBridge event in an SQS body),
+    /// on which these expectations hold.
+    Json(Vec<Expectation>),
     All(Vec<Matcher>),
 }
 

@@ -140,7 +140,7 @@ pub struct RawStep {
     pub with: Option<Node>,
     /// JSONPath → matcher. A scalar or list is compared for equality; a mapping names matchers:
     /// equals, regex, type, length, contains, exists, absent, gt, gte, lt, lte, not, each, one_of,
-    /// increasing.
+    /// increasing, json (a string holding JSON: JSONPath → matcher within it).
     pub expect: Option<Node>,
     /// The call must fail with this wire error identity (`{}`: any error); in a case table, a
     /// `${column}` whose cell is such a mapping, or `~` for "this case succeeds".

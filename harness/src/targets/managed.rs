@@ -41,7 +41,7 @@ pub struct Profile {
 pub const PROFILES: [Profile; 5] = [
     Profile {
         emulator: &MOTO,
-        services: &["sqs", "kinesis", "dynamodb", "dynamodbstreams"],
+        services: &["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"],
         // moto stores TTL settings but never expires items: no `ttl-expiry`.
         capabilities: &["fifo", "redrive", "streams", "ttl", "resharding"],
         args: &["-H", "127.0.0.1", "-p", "{port}"],
@@ -99,7 +99,7 @@ pub const PROFILES: [Profile; 5] = [
     },
     Profile {
         emulator: &LOCALSTACK_HOST,
-        services: &["sqs", "kinesis"],
+        services: &["sqs", "kinesis", "sns", "events"],
         capabilities: &["fifo", "redrive", "resharding"],
         // LocalStack's DynamoDB is AWS's DynamoDB Local, downloaded from AWS at run time: no
         // registry these machines reach supplies it.
@@ -114,7 +114,7 @@ pub const PROFILES: [Profile; 5] = [
         env: &[
             ("GATEWAY_LISTEN", "127.0.0.1:{port}"),
             ("LOCALSTACK_HOST", "127.0.0.1:{port}"),
-            ("SERVICES", "sqs,kinesis"),
+            ("SERVICES", "sqs,kinesis,sns,events"),
             ("EAGER_SERVICE_LOADING", "1"),
             ("DNS_ADDRESS", "0"),
             ("SKIP_SSL_CERT_DOWNLOAD", "1"),
@@ -145,8 +145,9 @@ const CAPABILITY_SERVICES: [(&str, &[&str]); 6] = [
 ];
 
 /// A service that can only be served by the member serving another: DynamoDB Streams reads the
-/// streams of tables, so it goes with DynamoDB or not at all.
-const FOLLOWS: [(&str, &str); 1] = [("dynamodbstreams", "dynamodb")];
+/// streams of tables, so it goes with DynamoDB or not at all; SNS topics and EventBridge rules
+/// deliver to queues, so they go with SQS.
+const FOLLOWS: [(&str, &str); 3] = [("dynamodbstreams", "dynamodb"), ("sns", "sqs"), ("events", "sqs")];
 
 pub fn profile(name: &str) -> Option<&'static Profile> {
     PROFILES.iter().find(|p| p.emulator.name == name)

@@ -2,6 +2,7 @@
 //! sent it, errors included. Nothing is retried or interpreted here; that is the engine's business.
 
 pub mod fault;
+pub mod query;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -111,10 +112,17 @@ impl WireClient {
         action: &str,
         request: &Value,
     ) -> Result<WireResponse, TransportError> {
-        let body = serde_json::to_vec(request).expect("JSON values serialise");
-        let target = format!("{}.{action}", service.target_prefix());
-        let content_type = service.content_type();
-        let headers = [("content-type", content_type.as_str()), ("x-amz-target", target.as_str())];
+        let query = service.speaks_query();
+        let (body, target) = if query {
+            (query::encode(service.model(), action, request).into_bytes(), String::new())
+        } else {
+            (serde_json::to_vec(request).expect("JSON values serialise"), format!("{}.{action}", service.target_prefix()))
+        };
+        let content_type = if query { "application/x-www-form-urlencoded; charset=utf-8".to_owned() } else { service.content_type() };
+        let mut headers = vec![("content-type", content_type.as_str())];
+        if !query {
+            headers.push(("x-amz-target", target.as_str()));
+        }
         let credentials = endpoint
             .credentials
             .provide_credentials()
@@ -148,12 +156,23 @@ impl WireClient {
         let headers = response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
         let bytes = response.bytes().await?;
         let elapsed = started.elapsed();
-        let body = if bytes.is_empty() {
-            Value::Object(Default::default())
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        let (body, error) = if query {
+            // A body that is not the XML the model describes stays a string: a fault, not an answer.
+            match (status >= 300).then(|| query::decode_error(service.model(), &text())) {
+                Some(Some((code, shape, message, body))) => (body, Some(WireError { code: shape, query_code: Some(code), message })),
+                Some(None) => (Value::String(text()), Some(WireError { code: String::new(), query_code: None, message: None })),
+                None => (query::decode(service.model(), action, &text()).unwrap_or_else(|| Value::String(text())), None),
+            }
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            let body = if bytes.is_empty() {
+                Value::Object(Default::default())
+            } else {
+                serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text()))
+            };
+            let error = (status >= 300).then(|| parse_error(&body, error_type.as_deref(), query_error.as_deref()));
+            (body, error)
         };
-        let error = (status >= 300).then(|| parse_error(&body, error_type.as_deref(), query_error.as_deref()));
         Ok(WireResponse { status, body, error, request_id, elapsed, raw: RawResponse { headers, body: bytes } })
     }
 }

@@ -10,9 +10,9 @@ use crate::spec::node::{Node, NodeValue, Pos};
 use crate::spec::source::did_you_mean;
 use crate::spec::template;
 
-const MATCHERS: [&str; 15] = [
+const MATCHERS: [&str; 16] = [
     "equals", "regex", "type", "length", "contains", "exists", "absent", "gt", "gte", "lt", "lte", "not", "each",
-    "one_of", "increasing",
+    "one_of", "increasing", "json",
 ];
 
 impl Validator<'_> {
@@ -114,6 +114,7 @@ impl Validator<'_> {
                 },
                 "not" => self.matcher(value).map(|m| Matcher::Not(Box::new(m))),
                 "each" => self.matcher(value).map(|m| Matcher::Each(Box::new(m))),
+                "json" => Some(Matcher::Json(self.expectations(value))),
                 "increasing" => match value.value {
                     NodeValue::Bool(true) => Some(Matcher::Increasing),
                     _ => {
