@@ -197,8 +197,10 @@ fn read_file(name: &str, text: &str, namespace: &str, defined: &mut BTreeMap<Str
             }
             Some(_) => {}
         }
-        if r.protocol == Protocol::Query && r.service.value != "sqs" {
-            error(Pos::of(&r.service), r.service.value.len(), "only SQS has query-protocol recordings".into(), None);
+        // SQS answers both protocols; SNS only the query protocol.
+        let speaks_query = r.service.value == "sqs" || services::by_name(&r.service.value).is_some_and(|s| s.speaks_query());
+        if r.protocol == Protocol::Query && !speaks_query {
+            error(Pos::of(&r.service), r.service.value.len(), "only SQS and SNS have query-protocol recordings".into(), None);
         }
         if r.error.is_none() && r.response.is_none() && r.status.is_none() {
             error(Pos::of(&r.id), id.len(), "a recording needs at least one of `status`, `error`, `response`".into(), None);

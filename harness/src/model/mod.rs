@@ -121,6 +121,28 @@ pub const COMMON_ERRORS: [&str; 12] = [
     "ValidationException",
 ];
 
+/// Errors any operation of an AWS query-protocol service (SNS) may answer with, undeclared: the
+/// common errors of AWS's query APIs.
+pub const QUERY_COMMON_ERRORS: [&str; 17] = [
+    "IncompleteSignature",
+    "InternalFailure",
+    "InvalidAction",
+    "InvalidClientTokenId",
+    "InvalidParameterCombination",
+    "InvalidParameterValue",
+    "InvalidQueryParameter",
+    "MalformedQueryString",
+    "MissingAction",
+    "MissingAuthenticationToken",
+    "MissingParameter",
+    "NotAuthorized",
+    "OptInRequired",
+    "RequestExpired",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "ValidationError",
+];
+
 /// Errors a query-compatible service (SQS) sends on the JSON protocol for invalid and missing
 /// parameters without declaring them: recorded on AWS (aws-behaviors.md §1.8).
 pub const QUERY_COMPATIBLE_ERRORS: [&str; 2] = ["InvalidParameterValueException", "MissingRequiredParameterException"];
@@ -175,7 +197,8 @@ pub fn check_response(service: &str, operation: &str, body: &serde_json::Value, 
         Some(code) => {
             let declared = || model.declared_errors(operation);
             let query_compatible = model.metadata.aws_query_compatible.is_some() && QUERY_COMPATIBLE_ERRORS.contains(&code);
-            if code.is_empty() || COMMON_ERRORS.contains(&code) || query_compatible || declared().any(|e| e == code) {
+            let query_common = model.metadata.protocol == "query" && QUERY_COMMON_ERRORS.contains(&code);
+            if code.is_empty() || COMMON_ERRORS.contains(&code) || query_compatible || query_common || declared().any(|e| e == code) {
                 Vec::new()
             } else {
                 vec![format!("$.__type: `{code}` is neither an error {operation} declares nor a common error")]

@@ -125,11 +125,11 @@ impl Expectations {
     }
 
     pub fn shape_divergence(&self, spec: &str) -> Option<&Divergence> {
-        self.shape.iter().find(|d| d.spec == spec)
+        entry_for(&self.shape, spec)
     }
 
     pub fn divergence(&self, spec: &str) -> Option<&Divergence> {
-        self.divergences.iter().find(|d| d.spec == spec)
+        entry_for(&self.divergences, spec)
     }
 
     pub fn judge(&self, result: &SpecResult) -> Verdict {
@@ -152,7 +152,7 @@ impl Expectations {
     /// Returns (added, removed).
     pub fn update_from(&mut self, verdicts: &[(String, Verdict)]) -> (usize, usize) {
         let before = self.divergences.len();
-        let keep = |d: &Divergence| verdicts.iter().any(|(id, v)| id == &d.spec && *v != Verdict::UnexpectedPass);
+        let keep = |d: &Divergence| verdicts.iter().any(|(id, v)| covers(&d.spec, id) && *v != Verdict::UnexpectedPass);
         self.divergences.retain(keep);
         let removed = before - self.divergences.len();
         let mut added = 0;
@@ -191,8 +191,19 @@ impl Expectations {
 
     /// Entries naming specs that do not exist (renamed or deleted): worth a warning.
     pub fn stale<'a>(&'a self, known_ids: &'a [String]) -> impl Iterator<Item = &'a Divergence> {
-        self.divergences.iter().chain(&self.shape).filter(move |d| !known_ids.contains(&d.spec))
+        self.divergences.iter().chain(&self.shape).filter(move |d| !known_ids.iter().any(|id| covers(&d.spec, id)))
     }
+}
+
+/// The entry for a spec: its own, else its case table's (an entry naming a file with `cases:`
+/// covers every case, e.g. an emulator without the operation they all call).
+fn entry_for<'a>(entries: &'a [Divergence], spec: &str) -> Option<&'a Divergence> {
+    entries.iter().find(|d| d.spec == spec).or_else(|| entries.iter().find(|d| covers(&d.spec, spec)))
+}
+
+/// Whether an entry naming `entry` covers spec `id`: itself, or a case of it (`<entry>/<case>`).
+fn covers(entry: &str, id: &str) -> bool {
+    id == entry || id.strip_prefix(entry).and_then(|rest| rest.strip_prefix('/')).is_some_and(|case| !case.contains('/'))
 }
 
 fn render_entries(entries: &[Divergence]) -> String {
@@ -289,6 +300,15 @@ mod tests {
             }],
         });
         r
+    }
+
+    #[test]
+    fn an_entry_for_a_case_table_covers_each_case_and_a_case_entry_wins() {
+        let e: Expectations = parse_yaml("t.yaml", "target: t\ndivergences:\n  - spec: a/table\n    reason: no such operation\n  - spec: a/table/one\n    reason: this one differs\n").unwrap();
+        assert_eq!(e.divergence("a/table/two").map(|d| d.reason.as_str()), Some("no such operation"));
+        assert_eq!(e.divergence("a/table/one").map(|d| d.reason.as_str()), Some("this one differs"));
+        assert!(e.divergence("a/table/two/deeper").is_none() && e.divergence("a/tables").is_none());
+        assert_eq!(e.stale(&["a/table/two".to_string()]).count(), 1, "the case entry for a missing case is stale");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use regex::Regex;
 use serde_json::Value;
 
 /// Keys whose values are identities assigned by the service: each distinct value gets a token.
-const REFERENCES: [(&str, &str); 20] = [
+const REFERENCES: [(&str, &str); 21] = [
     ("LatestStreamLabel", "stream-label"),
     ("queueUrls", "queue-url"),
     ("ReceiptHandle", "receipt-handle"),
@@ -34,6 +34,7 @@ const REFERENCES: [(&str, &str); 20] = [
     ("ReceiveRequestAttemptId", "attempt-id"),
     ("MessageDeduplicationId", "dedup-id"),
     ("TableId", "table-id"),
+    ("EventId", "event-id"),
 ];
 
 /// Instants: every key ending in `Timestamp` or `DateTime` (SentTimestamp, CreationDateTime,
