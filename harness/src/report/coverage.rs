@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::spec::Spec;
 
 /// Service groups of the catalogue that this suite is about.
-pub const GROUPS: [&str; 7] = ["SQS", "FIFO", "DLQ", "KDS", "DDB", "DDBS", "TTL"];
+pub const GROUPS: [&str; 9] = ["SQS", "FIFO", "DLQ", "KDS", "DDB", "DDBS", "TTL", "SNS", "EB"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -100,7 +100,7 @@ mod tests {
 | SQS-01 | Type fixed | — | \"a | b\" | yes | n |\n\
 | SQS-02 | Names | 80 | q | **slow** | n |\n\
 | KDS-03 | Order | — | q | yes (config); slow (effect) | n |\n\
-| SNS-01 | not ours | — | q | yes | n |\n";
+| XYZ-01 | not ours | — | q | yes | n |\n";
 
     #[test]
     fn parses_rows_of_our_groups_with_their_check_column() {

@@ -1,7 +1,7 @@
 //! The SDK parse check: every raw response handed to the official Rust SDK's deserializer for its
-//! operation (aws-sdk-sqs, -kinesis, -dynamodb, -dynamodbstreams). What the SDK an application uses
-//! cannot parse is a finding in its own right, with the SDK's error; a service error the SDK reads
-//! (modeled or not) is not.
+//! operation (aws-sdk-sqs, -kinesis, -dynamodb, -dynamodbstreams, -sns, -eventbridge). What the SDK
+//! an application uses cannot parse is a finding in its own right, with the SDK's error; a service
+//! error the SDK reads (modeled or not) is not.
 
 mod replay;
 
@@ -42,6 +42,8 @@ pub async fn parse(service: &str, operation: &str, response: &WireResponse) -> O
         "kinesis" => Box::pin(kinesis(operation, replay)).await,
         "dynamodb" => Box::pin(dynamodb(operation, replay)).await,
         "dynamodbstreams" => Box::pin(dynamodbstreams(operation, replay)).await,
+        "sns" => Box::pin(sns(operation, replay)).await,
+        "events" => Box::pin(events(operation, replay)).await,
         _ => None,
     }
 }
@@ -164,4 +166,52 @@ sdk!(dynamodb, aws_sdk_dynamodb, "arn:aws:dynamodb:us-east-1:000000000000:table/
 sdk!(dynamodbstreams, aws_sdk_dynamodbstreams, "arn:aws:dynamodb:us-east-1:000000000000:table/replay/stream/replay", [
     DescribeStream describe_stream, GetRecords get_records, GetShardIterator get_shard_iterator,
     ListStreams list_streams,
+]);
+
+sdk!(sns, aws_sdk_sns, "arn:aws:sns:us-east-1:000000000000:replay", [
+    AddPermission add_permission, CheckIfPhoneNumberIsOptedOut check_if_phone_number_is_opted_out,
+    ConfirmSubscription confirm_subscription, CreatePlatformApplication create_platform_application,
+    CreatePlatformEndpoint create_platform_endpoint, CreateSMSSandboxPhoneNumber create_sms_sandbox_phone_number,
+    CreateTopic create_topic, DeleteEndpoint delete_endpoint, DeletePlatformApplication delete_platform_application,
+    DeleteSMSSandboxPhoneNumber delete_sms_sandbox_phone_number, DeleteTopic delete_topic,
+    GetDataProtectionPolicy get_data_protection_policy, GetEndpointAttributes get_endpoint_attributes,
+    GetPlatformApplicationAttributes get_platform_application_attributes, GetSMSAttributes get_sms_attributes,
+    GetSMSSandboxAccountStatus get_sms_sandbox_account_status, GetSubscriptionAttributes get_subscription_attributes,
+    GetTopicAttributes get_topic_attributes,
+    ListEndpointsByPlatformApplication list_endpoints_by_platform_application,
+    ListOriginationNumbers list_origination_numbers, ListPhoneNumbersOptedOut list_phone_numbers_opted_out,
+    ListPlatformApplications list_platform_applications, ListSMSSandboxPhoneNumbers list_sms_sandbox_phone_numbers,
+    ListSubscriptions list_subscriptions, ListSubscriptionsByTopic list_subscriptions_by_topic,
+    ListTagsForResource list_tags_for_resource, ListTopics list_topics, OptInPhoneNumber opt_in_phone_number,
+    Publish publish, PublishBatch publish_batch, PutDataProtectionPolicy put_data_protection_policy,
+    RemovePermission remove_permission, SetEndpointAttributes set_endpoint_attributes,
+    SetPlatformApplicationAttributes set_platform_application_attributes, SetSMSAttributes set_sms_attributes,
+    SetSubscriptionAttributes set_subscription_attributes, SetTopicAttributes set_topic_attributes,
+    Subscribe subscribe, TagResource tag_resource, Unsubscribe unsubscribe, UntagResource untag_resource,
+    VerifySMSSandboxPhoneNumber verify_sms_sandbox_phone_number,
+]);
+
+sdk!(events, aws_sdk_eventbridge, "arn:aws:events:us-east-1:000000000000:rule/replay", [
+    ActivateEventSource activate_event_source, CancelReplay cancel_replay,
+    CreateApiDestination create_api_destination, CreateArchive create_archive, CreateConnection create_connection,
+    CreateEndpoint create_endpoint, CreateEventBus create_event_bus,
+    CreatePartnerEventSource create_partner_event_source, DeactivateEventSource deactivate_event_source,
+    DeauthorizeConnection deauthorize_connection, DeleteApiDestination delete_api_destination,
+    DeleteArchive delete_archive, DeleteConnection delete_connection, DeleteEndpoint delete_endpoint,
+    DeleteEventBus delete_event_bus, DeletePartnerEventSource delete_partner_event_source, DeleteRule delete_rule,
+    DescribeApiDestination describe_api_destination, DescribeArchive describe_archive,
+    DescribeConnection describe_connection, DescribeEndpoint describe_endpoint, DescribeEventBus describe_event_bus,
+    DescribeEventSource describe_event_source, DescribePartnerEventSource describe_partner_event_source,
+    DescribeReplay describe_replay, DescribeRule describe_rule, DisableRule disable_rule, EnableRule enable_rule,
+    ListApiDestinations list_api_destinations, ListArchives list_archives, ListConnections list_connections,
+    ListEndpoints list_endpoints, ListEventBuses list_event_buses, ListEventSources list_event_sources,
+    ListPartnerEventSourceAccounts list_partner_event_source_accounts,
+    ListPartnerEventSources list_partner_event_sources, ListReplays list_replays,
+    ListRuleNamesByTarget list_rule_names_by_target, ListRules list_rules, ListTagsForResource list_tags_for_resource,
+    ListTargetsByRule list_targets_by_rule, PutEvents put_events, PutPartnerEvents put_partner_events,
+    PutPermission put_permission, PutRule put_rule, PutTargets put_targets, RemovePermission remove_permission,
+    RemoveTargets remove_targets, StartReplay start_replay, TagResource tag_resource,
+    TestEventPattern test_event_pattern, UntagResource untag_resource, UpdateApiDestination update_api_destination,
+    UpdateArchive update_archive, UpdateConnection update_connection, UpdateEndpoint update_endpoint,
+    UpdateEventBus update_event_bus,
 ]);
