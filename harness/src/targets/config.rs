@@ -204,7 +204,7 @@ mod tests {
         assert!(err("[targets.t]\nuse = \"moto\"\ncapabilities = [\"fifoo\"]\n").contains("unknown capability `fifoo`"));
         assert!(err("[targets.t]\nuse = \"nosuch\"\n").contains("[targets.t]"));
         assert!(err("[targets.t]\nimage = \"x:1\"\nservices = [\"sqs\"]\n").contains("needs `port`"));
-        assert!(err("[targets.t]\nimage = \"x:1\"\nport = 1\nservices = [\"sns\"]\n").contains("unknown service `sns`"));
+        assert!(err("[targets.t]\nimage = \"x:1\"\nport = 1\nservices = [\"sms\"]\n").contains("unknown service `sms`"));
         assert!(err("[targets.t]\nuse = \"moto\"\nport = 1\n").contains("go with `image`"));
         let syntax = toml::from_str::<Config>("[targets.t]\nuze = 1\n").unwrap_err().to_string();
         assert!(syntax.contains("uze") && syntax.contains("line 2"), "{syntax}");

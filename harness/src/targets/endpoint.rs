@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_services_and_non_urls() {
-        assert!(parse_endpoints(&["sns=http://x".into()]).unwrap_err().to_string().contains("unknown service `sns`"));
+        assert!(parse_endpoints(&["sms=http://x".into()]).unwrap_err().to_string().contains("unknown service `sms`"));
         assert!(parse_endpoints(&["localhost:4566".into()]).is_err());
     }
 }

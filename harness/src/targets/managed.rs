@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::install::{self, Emulator, Registry, DYNALITE, KINESALITE, KINESIS_MOCK, LOCALSTACK_HOST, MOTO};
+use super::install::{self, Emulator, Registry, DYNALITE, DYNAMODB_LOCAL, KINESALITE, KINESIS_MOCK, LOCALSTACK_HOST, MOTO};
 use super::process::{free_port, ManagedProcess};
 use super::{Target, TargetError, Timing};
 use crate::services;
@@ -38,7 +38,7 @@ pub struct Profile {
     ready_line: Option<&'static str>,
 }
 
-pub const PROFILES: [Profile; 5] = [
+pub const PROFILES: [Profile; 6] = [
     Profile {
         emulator: &MOTO,
         services: &["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"],
@@ -129,6 +129,19 @@ pub const PROFILES: [Profile; 5] = [
         ],
         cwd_package: false,
         ready_line: Some("Ready."),
+    },
+    Profile {
+        emulator: &DYNAMODB_LOCAL,
+        services: &["dynamodb", "dynamodbstreams"],
+        // Streams and TTL settings answer; expired items are deleted by a background sweep, far
+        // beyond a spec's wait (as on LocalStack, which runs this engine): no `ttl-expiry`.
+        capabilities: &["streams", "ttl"],
+        unserved: &[],
+        // In memory, and never phoning home: these machines reach no network.
+        args: &["-inMemory", "-disableTelemetry", "-port", "{port}"],
+        env: &[],
+        cwd_package: false,
+        ready_line: None,
     },
 ];
 
@@ -288,6 +301,12 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
             command.arg(&program);
             command
         }
+        Registry::NpmJar => {
+            let mut command = tokio::process::Command::new(install::java().map_err(fail)?);
+            let libraries = program.parent().unwrap_or(Path::new(".")).join("DynamoDBLocal_lib");
+            command.arg(format!("-Djava.library.path={}", libraries.display())).arg("-jar").arg(&program);
+            command
+        }
     };
     command.args(profile.args.iter().map(|a| substitute(a)));
     command.envs(profile.env.iter().map(|(k, v)| (k, substitute(v))));
@@ -332,6 +351,7 @@ fn package_dir(program: &Path) -> Option<PathBuf> {
 fn version(emulator: &Emulator, program: &Path, package: Option<&Path>) -> Option<String> {
     match emulator.registry {
         Registry::Npm => install::package_json_version(package?),
+        Registry::NpmJar => install::package_json_version(&emulator.dir().join("node_modules").join(emulator.package)),
         // Asked of the Python that runs the script: its shebang's (`/usr/bin/env python3` too), else,
         // for a wrapper such as a pyenv shim, the `python3` that the wrapper's `PATH` resolves.
         Registry::PyPi => {
@@ -384,7 +404,7 @@ mod tests {
     #[test]
     fn one_emulator_keeps_what_it_serves_and_claims() {
         let moto = Plan::new("moto").unwrap();
-        assert_eq!(routes(&moto), [("moto", vec!["sqs", "kinesis", "dynamodb", "dynamodbstreams"])]);
+        assert_eq!(routes(&moto), [("moto", vec!["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"])]);
         assert_eq!(caps(&moto), ["fifo", "redrive", "resharding", "streams", "ttl"]);
         let dynalite = Plan::new("dynalite").unwrap();
         assert_eq!(routes(&dynalite), [("dynalite", vec!["dynamodb"])]);
@@ -403,24 +423,24 @@ mod tests {
         let plan = Plan::new("kinesis-mock+dynalite+moto").unwrap();
         assert_eq!(
             routes(&plan),
-            [("kinesis-mock", vec!["kinesis"]), ("dynalite", vec!["dynamodb"]), ("moto", vec!["sqs"])]
+            [("kinesis-mock", vec!["kinesis"]), ("dynalite", vec!["dynamodb"]), ("moto", vec!["sqs", "sns", "events"])]
         );
         assert_eq!(caps(&plan), ["fifo", "redrive", "resharding"]);
 
         let plan = Plan::new("kinesalite+moto").unwrap();
-        assert_eq!(routes(&plan), [("kinesalite", vec!["kinesis"]), ("moto", vec!["sqs", "dynamodb", "dynamodbstreams"])]);
+        assert_eq!(routes(&plan), [("kinesalite", vec!["kinesis"]), ("moto", vec!["sqs", "dynamodb", "dynamodbstreams", "sns", "events"])]);
         assert_eq!(caps(&plan), ["fifo", "redrive", "resharding", "streams", "ttl"]);
     }
 
     #[test]
     fn localstack_on_the_host_serves_sqs_and_kinesis_and_says_why_not_dynamodb() {
         let plan = Plan::new("localstack-host").unwrap();
-        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis"])]);
+        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis", "sns", "events"])]);
         assert_eq!(caps(&plan), ["fifo", "redrive", "resharding"]);
         assert!(plan.gaps["dynamodb"].contains("DynamoDB Local"));
         // moto fills the gap, and then there is none.
         let plan = Plan::new("localstack-host+moto").unwrap();
-        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis"]), ("moto", vec!["dynamodb", "dynamodbstreams"])]);
+        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis", "sns", "events"]), ("moto", vec!["dynamodb", "dynamodbstreams"])]);
         assert!(plan.gaps.is_empty());
         assert_eq!(caps(&plan), ["fifo", "redrive", "resharding", "streams", "ttl"]);
     }
@@ -429,7 +449,7 @@ mod tests {
     fn rejects_unknown_duplicate_and_idle_members() {
         let err = |choice: &str| Plan::new(choice).unwrap_err().to_string();
         assert!(err("kinesalite+redis").contains("unknown target `redis` in `kinesalite+redis`"), "{}", err("kinesalite+redis"));
-        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, localstack-host, endpoint"));
+        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, localstack-host, dynamodb-local, endpoint"), "{}", err("localstack"));
         assert!(err("dynalite+dynalite").contains("names dynalite twice"));
         assert!(err("moto+kinesalite").contains("kinesalite would serve nothing"));
         assert!(err("kinesalite+kinesis-mock").contains("kinesis-mock would serve nothing"));
