@@ -117,6 +117,10 @@ pub fn run(args: RunArgs) -> u8 {
             }
         };
         let all_ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+        let jobs = match target.timing.jobs {
+            Some(most) if args.jobs.is_none() => jobs.min(most),
+            _ => jobs,
+        };
         let version = target.version.clone().map(|v| format!(" {v}")).unwrap_or_default();
         eprintln!("running {} specs on {}{version} ({} at once)", specs.len(), target.name, jobs);
 

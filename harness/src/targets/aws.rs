@@ -41,7 +41,7 @@ pub fn target(config: &SdkConfig, region: &str) -> Result<Target, TargetError> {
         endpoints,
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
         gaps: Default::default(),
-        timing: Timing { scale: TIMING_SCALE },
+        timing: Timing { scale: TIMING_SCALE, ..Timing::default() },
         processes: Vec::new(),
     })
 }

@@ -36,6 +36,8 @@ pub struct Profile {
     cwd_package: bool,
     /// A log line that says the emulator is ready; otherwise any HTTP answer on its port does.
     ready_line: Option<&'static str>,
+    /// The most specs it serves at once without failing (see `Timing::jobs`).
+    jobs: Option<usize>,
 }
 
 pub const PROFILES: [Profile; 6] = [
@@ -49,6 +51,7 @@ pub const PROFILES: [Profile; 6] = [
         cwd_package: false,
         unserved: &[],
         ready_line: None,
+        jobs: None,
     },
     Profile {
         emulator: &KINESALITE,
@@ -62,6 +65,7 @@ pub const PROFILES: [Profile; 6] = [
         cwd_package: false,
         unserved: &[],
         ready_line: None,
+        jobs: None,
     },
     Profile {
         emulator: &DYNALITE,
@@ -74,6 +78,7 @@ pub const PROFILES: [Profile; 6] = [
         cwd_package: false,
         unserved: &[],
         ready_line: None,
+        jobs: None,
     },
     Profile {
         emulator: &KINESIS_MOCK,
@@ -96,6 +101,7 @@ pub const PROFILES: [Profile; 6] = [
         cwd_package: true,
         unserved: &[],
         ready_line: None,
+        jobs: None,
     },
     Profile {
         emulator: &LOCALSTACK_HOST,
@@ -129,6 +135,7 @@ pub const PROFILES: [Profile; 6] = [
         ],
         cwd_package: false,
         ready_line: Some("Ready."),
+        jobs: None,
     },
     Profile {
         emulator: &DYNAMODB_LOCAL,
@@ -142,6 +149,8 @@ pub const PROFILES: [Profile; 6] = [
         env: &[],
         cwd_package: false,
         ready_line: None,
+        // Creating tables with indexes, 16 at once, it answers InternalFailure now and then.
+        jobs: Some(4),
     },
 ];
 
@@ -269,7 +278,7 @@ pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetEr
         endpoints,
         capabilities: plan.capabilities,
         gaps: plan.gaps,
-        timing: Timing::default(),
+        timing: Timing { jobs: plan.members.iter().filter_map(|(p, _)| p.jobs).min(), ..Timing::default() },
         processes,
     })
 }

@@ -24,11 +24,14 @@ use crate::wire::ServiceEndpoint;
 pub struct Timing {
     /// Multiplies `eventually` timeouts and spec timeouts.
     pub scale: f64,
+    /// At most this many specs at once, unless `--jobs` says otherwise: an emulator that fails
+    /// under more load would turn its faults into errors.
+    pub jobs: Option<usize>,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Self { scale: 1.0 }
+        Self { scale: 1.0, jobs: None }
     }
 }
 
