@@ -43,9 +43,9 @@ fn the_suite_is_valid_and_listed() {
 
 #[test]
 fn bad_flags_are_bad_input() {
-    let (code, _, stderr) = conform(&["run", "--endpoint", "sns=http://localhost:1"]);
+    let (code, _, stderr) = conform(&["run", "--endpoint", "sms=http://localhost:1"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("unknown service `sns`"), "{stderr}");
+    assert!(stderr.contains("unknown service `sms`"), "{stderr}");
 }
 
 #[test]

@@ -251,6 +251,7 @@ fn cell_text(cell: &Node) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::spec::load::diagnostics as errors;
     use crate::spec::{load_str, Action};
 
     const TABLE: &str = r#"id: t
@@ -271,12 +272,6 @@ steps:
     evidence: "${evidence}"
 "#;
 
-    fn errors(text: &str) -> Vec<String> {
-        match load_str("t.yaml", text) {
-            Ok(_) => Vec::new(),
-            Err(e) => e.errors.iter().map(|e| format!("{} | {}", e, e.help.clone().unwrap_or_default())).collect(),
-        }
-    }
 
     #[test]
     fn each_row_is_a_spec_with_its_cells_in_place() {

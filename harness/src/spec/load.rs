@@ -117,3 +117,12 @@ fn yaml_error(file: &SourceFile, error: &serde_saphyr::Error) -> SpecError {
         }
     }
 }
+
+/// Every diagnostic of a spec text as `message | help`, for tests of what the loader says.
+#[cfg(test)]
+pub(crate) fn diagnostics(text: &str) -> Vec<String> {
+    match load_str("t.yaml", text) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.errors.iter().map(|e| format!("{} | {}", e, e.help.clone().unwrap_or_default())).collect(),
+    }
+}

@@ -191,6 +191,7 @@ impl<'a> Validator<'a> {
 
 #[cfg(test)]
 mod tests {
+    use crate::spec::load::diagnostics as errors;
     use super::*;
     use crate::spec::load_str;
 
@@ -214,12 +215,6 @@ steps:
   - sleep: 1s
 "#;
 
-    fn errors(text: &str) -> Vec<String> {
-        match load_str("t.yaml", text) {
-            Ok(_) => Vec::new(),
-            Err(e) => e.errors.iter().map(|e| format!("{} | {}", e, e.help.clone().unwrap_or_default())).collect(),
-        }
-    }
 
     #[test]
     fn loads_a_valid_spec() {
