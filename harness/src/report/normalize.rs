@@ -62,6 +62,9 @@ pub struct Normalizer {
     /// An emulator on a loopback port that changes every run.
     loopback: Regex,
     arn: Regex,
+    /// Kinesis's shard-limit message counts the account's open shards, which depend on the specs
+    /// running beside it.
+    account_count: Regex,
     /// Extra rules: key names whose values become tokens of a kind.
     extra: Vec<(String, String)>,
     /// A spec's own rules: what a JSONPath selects becomes tokens of a kind.
@@ -77,12 +80,15 @@ impl Normalizer {
             account: Regex::new(r"\b\d{12}\b").expect("valid regex"),
             loopback: Regex::new(r"https?://(127\.0\.0\.1|localhost|\[::1\]):\d+").expect("valid regex"),
             arn: Regex::new(r"^arn:aws[a-z-]*:\S*$").expect("valid regex"),
+            account_count: Regex::new(r"(Current shard count for the account: )\d+").expect("valid regex"),
             extra: Vec::new(),
             selected: Vec::new(),
         }
     }
 
-    /// Also tokenise every string `path` selects (a spec's `normalize:` rule).
+    /// Also tokenise every string `path` selects (a spec's `normalize:` rule); a list, map, number
+    /// or boolean it selects is replaced whole by `<kind>` (a listing of the whole account, which
+    /// depends on what other specs have created).
     pub fn with_path(mut self, path: serde_json_path::JsonPath, kind: &str) -> Self {
         self.selected.push((path, kind.to_owned()));
         self
@@ -109,7 +115,20 @@ impl Normalizer {
         // Longest first, so a URL is replaced before a shorter value it contains.
         let mut known: Vec<(&String, &String)> = refs.tokens.iter().collect();
         known.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
-        docs.iter().map(|d| self.rewrite(d, None, &known)).collect()
+        docs.iter().map(|d| self.replace_whole(self.rewrite(d, None, &known))).collect()
+    }
+
+    fn replace_whole(&self, mut doc: Value) -> Value {
+        for (path, kind) in &self.selected {
+            let pointers: Vec<String> =
+                path.query_located(&doc).into_iter().filter(|n| !n.node().is_string()).map(|n| n.location().to_json_pointer()).collect();
+            for pointer in pointers {
+                if let Some(value) = doc.pointer_mut(&pointer) {
+                    *value = Value::String(format!("<{kind}>"));
+                }
+            }
+        }
+        doc
     }
 
     fn kind_of(&self, key: &str, value: &str) -> Option<String> {
@@ -178,6 +197,7 @@ impl Normalizer {
             }
         }
         let s = self.loopback.replace_all(&s, "<endpoint>");
+        let s = self.account_count.replace_all(&s, "${1}<volatile>");
         self.account.replace_all(&s, "<account>").into_owned()
     }
 }
@@ -274,6 +294,7 @@ mod tests {
             "Url": "http://localhost:4566/x",
             "SizeBytes": 220,
             "Timestamp": 1795438487.748,
+            "message": "Current shard count for the account: 28. Limit: 500.",
         })]);
         assert_eq!(out[0]["RequestItems"]["<prefix>-t"], json!([1]));
         assert_eq!(out[0]["QueueName"], "<run>-nnn");
@@ -281,6 +302,7 @@ mod tests {
         assert_eq!(out[0]["Url"], "<endpoint>/x");
         assert_eq!(out[0]["SizeBytes"], "<volatile>");
         assert_eq!(out[0]["Timestamp"], "<timestamp>");
+        assert_eq!(out[0]["message"], "Current shard count for the account: <volatile>. Limit: 500.");
     }
 
     #[test]
@@ -292,5 +314,8 @@ mod tests {
         let out = n.normalize(&[json!({"Messages": [{"Attributes": {"SenderId": "AIDAEXAMPLE"}}], "note": "from AIDAEXAMPLE"})]);
         assert_eq!(out[0]["Messages"][0]["Attributes"]["SenderId"], "<sender:1>");
         assert_eq!(out[0]["note"], "from <sender:1>");
+        let path = serde_json_path::JsonPath::parse("$.StreamNames").unwrap();
+        let n = Normalizer::new(None).with_path(path, "account-streams");
+        assert_eq!(n.normalize(&[json!({"StreamNames": ["a", "b"]})])[0]["StreamNames"], "<account-streams>");
     }
 }
