@@ -1,10 +1,16 @@
 //! The `conform` command line.
 
 pub mod aws;
+mod diff;
+mod emulators;
 mod evidence;
+mod maintain;
 mod merge;
 mod run;
 pub mod sweep;
+mod target_args;
+
+pub use target_args::TargetArgs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +18,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::spec::{self, Spec, SpecErrors};
-use crate::targets::{self, install, TargetChoice};
 
 /// Exit codes: what CI scripts branch on.
 pub mod exit {
@@ -85,6 +90,25 @@ enum Command {
     Schema,
 }
 
+impl Command {
+    /// Commands whose output is a listing one may pipe into `head`, and that talk to no network.
+    fn prints_listing(&self) -> bool {
+        matches!(
+            self,
+            Self::List(_) | Self::Check(_) | Self::Evidence(_) | Self::Diff { .. } | Self::Coverage { .. } | Self::Schema | Self::Targets(TargetsCommand::List { .. })
+        )
+    }
+}
+
+/// `conform list | head -1` ends quietly when `head` closes the pipe, as `ls | head` does, rather
+/// than panicking in `println!` (Rust ignores SIGPIPE by default). Only for listing commands: on a
+/// network connection a closed peer must stay an error the fault policy handles, not a signal.
+fn end_quietly_on_closed_pipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: called at the start of `main`, before any other thread exists.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
 #[derive(Subcommand)]
 enum ExpectationsCommand {
     /// Rewrite reports/expectations/<target>.yaml from the target's last run (reports/<target>/results.json):
@@ -129,6 +153,13 @@ pub struct Selection {
     pub partition: Option<(usize, usize)>,
 }
 
+impl Selection {
+    /// The whole default suite: no path, tag, filter or shard narrows it.
+    pub fn is_whole_suite(&self) -> bool {
+        self.paths == [PathBuf::from("specs")] && self.tags.is_empty() && self.filter.is_none() && self.partition.is_none()
+    }
+}
+
 fn parse_partition(text: &str) -> Result<(usize, usize), String> {
     let parsed = text.split_once('/').and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
     match parsed {
@@ -137,74 +168,20 @@ fn parse_partition(text: &str) -> Result<(usize, usize), String> {
     }
 }
 
-/// Where to run: shared by `run` and the test harness.
-#[derive(Args, Clone)]
-pub struct TargetArgs {
-    /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock` (each installed and started by
-    /// conform), several joined with `+` (`kinesalite+dynalite`: each service from the first that
-    /// serves it), `localstack` (a container started through testcontainers; needs a Docker
-    /// engine), `aws` (real AWS: allowlisted accounts only, see --allow-account), or `endpoint`
-    /// (already running; see --endpoint), or a target named in the configuration file.
-    #[arg(long, short)]
-    pub target: Option<String>,
-    /// Named targets (`[targets.NAME]`: `use`, `endpoint(s)`, `region`, `timing-scale`, `capabilities`).
-    #[arg(long, default_value = "conform.toml")]
-    pub config: PathBuf,
-    /// Endpoint URL for every service, or SERVICE=URL for one (repeatable). Implies --target endpoint.
-    #[arg(long = "endpoint")]
-    pub endpoints: Vec<String>,
-    /// Name to report an endpoint target under (selects reports/expectations/<name>.yaml).
-    #[arg(long)]
-    pub name: Option<String>,
-    #[arg(long, env = "AWS_REGION", default_value = targets::DEFAULT_REGION)]
-    pub region: String,
-}
-
-impl TargetArgs {
-    pub fn choice(&self) -> Result<TargetChoice, String> {
-        if let Some(name) = self.target.as_deref() {
-            let config = targets::config::Config::load(&self.config).map_err(|e| e.to_string())?;
-            if let Some(configured) = config.choice(name).map_err(|e| e.to_string())? {
-                if !self.endpoints.is_empty() || self.name.is_some() {
-                    return Err(format!("`{name}` is defined in {}; --endpoint and --name don't apply to it", self.config.display()));
-                }
-                return Ok(TargetChoice::Configured(Box::new(configured)));
-            }
-        }
-        match (self.target.as_deref(), self.endpoints.is_empty()) {
-            (None, true) => Ok(TargetChoice::Moto),
-            (None | Some("endpoint"), _) => {
-                let urls = targets::parse_endpoints(&self.endpoints).map_err(|e| e.to_string())?;
-                Ok(TargetChoice::Endpoint { name: self.name.clone().unwrap_or_else(|| "endpoint".into()), urls })
-            }
-            (Some(managed), true) => {
-                if self.name.is_some() {
-                    return Err(format!("--name goes with --target endpoint; `{managed}` reports under its own name"));
-                }
-                if managed == "aws" {
-                    return Ok(TargetChoice::Aws);
-                }
-                if managed == "localstack" {
-                    return Ok(TargetChoice::LocalStack);
-                }
-                TargetChoice::managed(managed).map_err(|e| e.to_string())
-            }
-            (Some(managed), false) => Err(format!("--endpoint goes with --target endpoint, not {managed}")),
-        }
-    }
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.prints_listing() {
+        end_quietly_on_closed_pipe();
+    }
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::List(selection) => list(&selection),
         Command::Check(selection) => check(&selection),
         Command::Evidence(args) => evidence::run(&args),
-        Command::Targets(TargetsCommand::Install { names }) => install_targets(&names),
-        Command::Targets(TargetsCommand::List { config }) => list_targets(&config),
-        Command::Diff { left, right, reports } => diff(&reports, &left, &right),
+        Command::Targets(TargetsCommand::Install { names }) => emulators::install_targets(&names),
+        Command::Targets(TargetsCommand::List { config }) => emulators::list_targets(&config),
+        Command::Diff { left, right, reports } => diff::diff(&reports, &left, &right),
         Command::Merge(args) => merge::merge(&args),
         Command::Matrix { reports } => match crate::report::matrix::write_all(&reports) {
             Ok(0) => {
@@ -220,8 +197,8 @@ pub fn main() -> ExitCode {
                 exit::BAD_INPUT
             }
         },
-        Command::Coverage { catalogue, notes, out_of_reach, out } => coverage(&catalogue, &notes, &out_of_reach, &out),
-        Command::Expectations(ExpectationsCommand::Update { target, reports }) => update_expectations(&reports, &target),
+        Command::Coverage { catalogue, notes, out_of_reach, out } => maintain::coverage(&catalogue, &notes, &out_of_reach, &out),
+        Command::Expectations(ExpectationsCommand::Update { target, reports }) => maintain::update_expectations(&reports, &target),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&spec::json_schema()).expect("schema serialises"));
             exit::OK
@@ -256,6 +233,12 @@ pub fn load(selection: &Selection) -> Result<Vec<Spec>, u8> {
         (selection.tags.is_empty() || s.tags.iter().any(|t| selection.tags.contains(t)))
             && selection.filter.as_ref().is_none_or(|f| s.id.contains(f.as_str()))
     });
+    if specs.is_empty() {
+        let mut narrowed: Vec<String> = selection.tags.iter().map(|t| format!("--tag {t}")).collect();
+        narrowed.extend(selection.filter.iter().map(|f| format!("--filter {f}")));
+        eprintln!("error: no spec matches {} (`conform list` shows the ids and tags)", narrowed.join(" "));
+        return Err(exit::BAD_INPUT);
+    }
     if let Some((k, n)) = selection.partition {
         specs = crate::engine::schedule::shard(specs, k, n);
     }
@@ -304,204 +287,3 @@ fn check(selection: &Selection) -> u8 {
     }
 }
 
-fn diff(reports: &std::path::Path, left: &str, right: &str) -> u8 {
-    let compared = crate::report::diff::compare_targets(reports, left, right);
-    if compared.is_empty() {
-        eprintln!("error: no snapshots under {}/{left} or {}/{right}", reports.display(), reports.display());
-        return exit::BAD_INPUT;
-    }
-    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), crate::check::matcher::brief);
-    let mut differing = 0;
-    for (id, differences) in &compared {
-        if differences.is_empty() {
-            continue;
-        }
-        differing += 1;
-        println!("{id}");
-        for d in differences {
-            println!("  {}
-    {left}: {}
-    {right}: {}", d.path, show(&d.left), show(&d.right));
-        }
-    }
-    println!("{differing} of {} specs differ between {left} and {right}", compared.len());
-    exit::OK
-}
-
-fn coverage(catalogue: &std::path::Path, notes: &std::path::Path, out_of_reach: &std::path::Path, out: &std::path::Path) -> u8 {
-    use crate::report::coverage;
-    let Ok(markdown) = std::fs::read_to_string(catalogue) else {
-        eprintln!("error: cannot read the catalogue {}", catalogue.display());
-        return exit::BAD_INPUT;
-    };
-    let Ok(notes) = read_yaml_or_default::<std::collections::BTreeMap<String, String>>(notes) else { return exit::BAD_INPUT };
-    let Ok(out_of_reach) = read_yaml_or_default::<crate::report::model_coverage::OutOfReach>(out_of_reach) else { return exit::BAD_INPUT };
-    let specs = match load(&Selection { paths: vec![PathBuf::from("specs")], tags: Vec::new(), filter: None, partition: None }) {
-        Ok(specs) => specs,
-        Err(code) => return code,
-    };
-    let rows = coverage::parse_catalogue(&markdown);
-    let doc = coverage::render(&rows, &specs, &notes, &out_of_reach);
-    if let Err(e) = std::fs::write(out, &doc) {
-        eprintln!("error: cannot write {}: {e}", out.display());
-        return exit::BAD_INPUT;
-    }
-    eprintln!("wrote {}: {}", out.display(), doc.lines().find(|l| l.starts_with("**")).unwrap_or(""));
-    let models = doc.split("## Against AWS's service models").nth(1).unwrap_or("");
-    models.lines().filter(|l| l.starts_with("| ")).for_each(|l| println!("{l}"));
-    exit::OK
-}
-
-/// A YAML file of the project, or the default when it does not exist; its errors are printed with
-/// their location.
-fn read_yaml_or_default<T: serde::de::DeserializeOwned + Default>(path: &std::path::Path) -> Result<T, ()> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => spec::parse_yaml(&path.display().to_string(), &text).map_err(|e| print_spec_errors(&e)),
-        Err(_) => Ok(T::default()),
-    }
-}
-
-fn update_expectations(reports: &std::path::Path, target: &str) -> u8 {
-    use crate::report::matrix::TargetResults;
-    use crate::report::{Expectations, Verdict};
-    let results_file = reports.join(target).join("results.json");
-    let Some(results) = std::fs::read_to_string(&results_file).ok().and_then(|t| serde_json::from_str::<TargetResults>(&t).ok()) else {
-        eprintln!("error: no results at {}: run `conform run --target {target}` first", results_file.display());
-        return exit::BAD_INPUT;
-    };
-    let mut expectations = match Expectations::load(reports, target) {
-        Ok(e) => e,
-        Err(e) => {
-            print_spec_errors(&e);
-            return exit::BAD_INPUT;
-        }
-    };
-    let parse = |v: &str| match v {
-        "fail" => Verdict::Fail,
-        "error" => Verdict::Error,
-        "unexpected-pass" => Verdict::UnexpectedPass,
-        "pass" => Verdict::Pass,
-        "new-divergence" => Verdict::NewDivergence,
-        "expected-divergence" => Verdict::ExpectedDivergence,
-        "skipped-as-gap" => Verdict::SkippedAsGap,
-        _ => Verdict::Skipped,
-    };
-    let verdicts: Vec<(String, Verdict)> = results.specs.iter().map(|s| (s.id.clone(), parse(&s.cell.verdict))).collect();
-    let (added, removed) = expectations.update_from(&verdicts);
-    let path = Expectations::path_for(reports, target);
-    if let Err(e) = std::fs::create_dir_all(path.parent().expect("has a parent")).and_then(|_| std::fs::write(&path, expectations.render())) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return exit::BAD_INPUT;
-    }
-    eprintln!("{}: {added} added (reason TODO: fill it in), {removed} removed; review it before committing", path.display());
-    exit::OK
-}
-
-fn install_targets(names: &[String]) -> u8 {
-    // Resolve every name before installing anything: a typo should not leave half an install.
-    let mut emulators = Vec::new();
-    for name in names {
-        match install::by_name(name) {
-            Some(emulator) => emulators.push(emulator),
-            None => {
-                eprintln!("error: conform does not manage `{name}` (it manages: {})", install::names().join(", "));
-                return exit::BAD_INPUT;
-            }
-        }
-    }
-    for emulator in emulators {
-        if let Err(e) = emulator.install(&mut |line| eprintln!("{line}")) {
-            eprintln!("error: {e}");
-            return exit::TARGET;
-        }
-        eprintln!("{} {} ready", emulator.name, emulator.version);
-    }
-    exit::OK
-}
-
-fn list_targets(config: &std::path::Path) -> u8 {
-    println!("{:<13} {:<8} {:<37} {:<10} where", "target", "version", "services", "status");
-    for profile in &targets::managed::PROFILES {
-        let emulator = profile.emulator;
-        let (status, place) = if let Some(path) = std::env::var_os(emulator.override_var) {
-            ("override", format!("{} (from {})", PathBuf::from(path).display(), emulator.override_var))
-        } else if let Some(path) = emulator.current_program() {
-            ("installed", path.display().to_string())
-        } else if let Some(v) = emulator.installed_version() {
-            ("stale", format!("{v} installed: conform targets install {}", emulator.name))
-        } else {
-            ("missing", format!("conform targets install {} (or installed on first use)", emulator.name))
-        };
-        println!("{:<13} {:<8} {:<37} {:<10} {place}", emulator.name, emulator.version, profile.services.join(","), status);
-    }
-    println!(
-        "{:<13} {:<8} {:<37} {:<10} container {}:{} via testcontainers (needs a Docker engine)",
-        "localstack",
-        targets::localstack::TAG,
-        targets::localstack::SERVICES.join(","),
-        "docker",
-        targets::localstack::IMAGE,
-        targets::localstack::TAG
-    );
-    println!("{:<13} {:<8} {:<37} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
-    match targets::config::Config::load(config) {
-        Ok(c) if !c.targets.is_empty() => {
-            println!("\nnamed in {}:", config.display());
-            for name in c.targets.keys() {
-                match c.choice(name) {
-                    Ok(Some(configured)) => match &configured.inner {
-                        TargetChoice::Endpoint { urls, .. } => {
-                            let urls: Vec<String> = urls.iter().map(|(s, u)| if s == "*" { u.clone() } else { format!("{s}={u}") }).collect();
-                            println!("  {name:<22} endpoint {}", urls.join(" "))
-                        }
-                        other => println!("  {name:<22} {}", other.name()),
-                    },
-                    Ok(None) => {}
-                    Err(e) => println!("  {name:<22} invalid: {e}"),
-                }
-            }
-        }
-        Ok(_) => {}
-        Err(e) => eprintln!("warning: {e}"),
-    }
-    println!("\ncombine emulators with +, e.g. --target kinesalite+dynalite+moto: each service from the first that serves it");
-    exit::OK
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn choice(target: Option<&str>, endpoints: &[&str], name: Option<&str>) -> Result<TargetChoice, String> {
-        TargetArgs {
-            target: target.map(str::to_owned),
-            endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
-            name: name.map(str::to_owned),
-            region: targets::DEFAULT_REGION.into(),
-            config: "no-such-conform.toml".into(),
-        }
-        .choice()
-    }
-
-    #[test]
-    fn target_flags_choose_managed_emulators_combinations_and_endpoints() {
-        assert_eq!(choice(None, &[], None), Ok(TargetChoice::Moto));
-        assert_eq!(choice(Some("moto"), &[], None), Ok(TargetChoice::Moto));
-        assert_eq!(choice(Some("dynalite"), &[], None), Ok(TargetChoice::Managed { members: vec!["dynalite"] }));
-        assert_eq!(choice(Some("kinesis-mock+moto"), &[], None).unwrap().name(), "kinesis-mock+moto");
-        let endpoint = choice(None, &["http://localhost:4566"], Some("localstack")).unwrap();
-        assert_eq!(endpoint.name(), "localstack");
-        assert!(matches!(choice(Some("endpoint"), &["kinesis=http://localhost:4567"], None), Ok(TargetChoice::Endpoint { .. })));
-
-        assert!(choice(Some("kinesalite"), &["http://x:1"], None).unwrap_err().contains("--endpoint goes with --target endpoint"));
-        assert!(choice(Some("kinesalite"), &[], Some("k")).unwrap_err().contains("--name goes with --target endpoint"));
-        assert!(choice(Some("kinesalite+nope"), &[], None).unwrap_err().contains("unknown target `nope`"));
-    }
-
-    #[test]
-    fn localstack_is_its_own_target() {
-        assert_eq!(choice(Some("localstack"), &[], None), Ok(TargetChoice::LocalStack));
-        assert_eq!(choice(Some("localstack"), &[], None).unwrap().name(), "localstack");
-        assert!(choice(Some("localstack"), &["http://x:1"], None).unwrap_err().contains("--endpoint goes with --target endpoint"));
-    }
-}

@@ -24,8 +24,8 @@ pub struct RunArgs {
     #[command(flatten)]
     target: TargetArgs,
     /// Specs in flight at once (waits overlap; most time is spent waiting). Default 16; 4 on aws.
-    #[arg(long, short)]
-    jobs: Option<usize>,
+    #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// One spec at a time (same as --jobs 1): the gentlest on AWS quotas and costs.
     #[arg(long, conflicts_with = "jobs")]
     serial: bool,
@@ -91,7 +91,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let on_aws = choice == targets::TargetChoice::Aws;
-    let jobs = if args.serial { 1 } else { args.jobs.unwrap_or(if on_aws { 4 } else { 16 }) };
+    let jobs = if args.serial { 1 } else { args.jobs.map_or(if on_aws { 4 } else { 16 }, usize::from) };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
     runtime.block_on(async move {
         if on_aws {
@@ -116,7 +116,8 @@ pub fn run(args: RunArgs) -> u8 {
                 return exit::BAD_INPUT;
             }
         };
-        let all_ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+        // Entries for specs this run did not select are not stale: only a whole-suite run can tell.
+        let all_ids: Option<Vec<String>> = args.selection.is_whole_suite().then(|| specs.iter().map(|s| s.id.clone()).collect());
         let jobs = match target.timing.jobs {
             Some(most) if args.jobs.is_none() => jobs.min(most),
             _ => jobs,
@@ -150,7 +151,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
         let verdicts: Vec<Verdict> = summary.results.iter().map(|r| expectations.judge(r)).collect();
         let unexplained = verdicts.iter().any(|v| v.is_unexplained());
-        for stale in expectations.stale(&all_ids) {
+        for stale in all_ids.iter().flat_map(|ids| expectations.stale(ids)) {
             eprintln!("warning: {} lists `{}`, which is not a spec", Expectations::path_for(&args.reports, &target.name).display(), stale.spec);
         }
         for leak in &summary.leaks {
@@ -206,6 +207,7 @@ pub fn run(args: RunArgs) -> u8 {
         if let Ok(target) = Arc::try_unwrap(target) {
             target.shutdown().await;
         }
+        eprintln!("{}", next_steps(&args, &results_file, unexplained));
         if summary.interrupted {
             130
         } else if unexplained || !summary.leaks.is_empty() || (args.gate && snapshots_differ) || (args.fail_on_shape && new_shape > 0) {
@@ -214,6 +216,19 @@ pub fn run(args: RunArgs) -> u8 {
             exit::OK
         }
     })
+}
+
+/// Where the run's reports are, and what to do next.
+fn next_steps(args: &RunArgs, results_file: &std::path::Path, unexplained: bool) -> String {
+    let mut lines = vec![format!("reports: {} (verdicts); snapshots beside it", results_file.display())];
+    if unexplained {
+        lines.push(format!(
+            "next: fix the spec or the target, or record the divergence with its reason in {}/expectations/<target>.yaml",
+            args.reports.display()
+        ));
+    }
+    lines.push(format!("compare targets: `conform diff moto <target>`; the matrix of every target: `conform matrix` → {}/matrix.html", args.reports.display()));
+    lines.join("\n")
 }
 
 /// First Ctrl-C: stop starting specs, stop running ones, tear everything down. Second: give up now.

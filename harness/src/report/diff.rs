@@ -41,9 +41,17 @@ fn walk(path: String, left: Option<&Value>, right: Option<&Value>, out: &mut Vec
                 walk(format!("{path}[{i}]"), a.get(i), b.get(i), out);
             }
         }
+        (Some(Value::String(a)), Some(Value::String(b))) if unnumbered(a) == unnumbered(b) => {}
         (a, b) if a != b => out.push(Difference { path, left: a.cloned(), right: b.cloned() }),
         _ => {}
     }
+}
+
+/// A snapshot string with its tokens' numbers left out: `<arn:2>` and `<arn:1>` name an ARN
+/// each, numbered by first appearance, which shifts when one target answers with one ARN more.
+fn unnumbered(text: &str) -> std::borrow::Cow<'_, str> {
+    static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| regex::Regex::new(r"<([a-z][a-z0-9-]*):\d+>").expect("valid regex"));
+    TOKEN.replace_all(text, "<$1>")
 }
 
 /// A partial reference (`aws-recorded`: only the facts recordings hold, per cited step) against a
@@ -94,25 +102,31 @@ pub fn between(a: &str, x: &Value, b: &str, y: &Value) -> Vec<Difference> {
     }
 }
 
-/// Per spec id: the differences between `<reports>/<a>/` and `<reports>/<b>/`, for every spec
-/// that has a snapshot on either side (a missing side shows as a difference at `$`).
-pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Difference>)> {
-    let ids = |target: &str| -> BTreeSet<String> {
-        std::fs::read_dir(reports.join(target))
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".snap")).map(str::to_owned))
-            .collect()
-    };
-    let reference = |t: &str| t == super::evidence::REFERENCE;
-    // The reference holds only specs with evidence: a target's other specs are not differences.
-    let all: BTreeSet<String> = match (reference(a), reference(b)) {
-        (true, _) => ids(a),
-        (_, true) => ids(b),
-        _ => ids(a).union(&ids(b)).cloned().collect(),
-    };
-    all.into_iter()
+/// Two targets' snapshots compared: the specs both ran, and how many ran on one side only
+/// (a spec a target does not serve leaves no snapshot there).
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Per spec id run on both sides: the fields that differ (empty when none does).
+    pub both: Vec<(String, Vec<Difference>)>,
+    pub only_left: usize,
+    pub only_right: usize,
+}
+
+/// The spec ids (file stems) with an accepted snapshot under `<reports>/<target>/`.
+pub fn snapshot_ids(reports: &Path, target: &str) -> BTreeSet<String> {
+    std::fs::read_dir(reports.join(target))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".snap")).map(str::to_owned))
+        .collect()
+}
+
+/// Compares `<reports>/<a>/` with `<reports>/<b>/` on the specs both hold a snapshot of.
+pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Comparison {
+    let (left, right) = (snapshot_ids(reports, a), snapshot_ids(reports, b));
+    let both = left
+        .intersection(&right)
         .map(|name| {
             let load = |t: &str| snapshot::load_body(&reports.join(t).join(format!("{name}.snap")));
             let differences = match (load(a), load(b)) {
@@ -121,7 +135,14 @@ pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Vec<(String, Vec<Dif
             };
             (name.replace("__", "/"), differences)
         })
-        .collect()
+        .collect();
+    // The reference holds only specs with evidence: a target's other specs are not its gaps.
+    let reference = |t: &str| t == super::evidence::REFERENCE;
+    Comparison {
+        both,
+        only_left: if reference(b) { 0 } else { left.difference(&right).count() },
+        only_right: if reference(a) { 0 } else { right.difference(&left).count() },
+    }
 }
 
 #[cfg(test)]
@@ -154,5 +175,25 @@ mod tests {
         assert_eq!(d[1].left, Some(json!(400)));
         assert_eq!(d[2].left, None);
         assert!(diff(&a, &a).is_empty());
+        assert!(diff(&json!({"u": "<arn:2> in <queue-url:1>"}), &json!({"u": "<arn:1> in <queue-url:3>"})).is_empty());
+        assert_eq!(diff(&json!({"u": "<arn:1>"}), &json!({"u": "<uuid:1>"})).len(), 1);
+    }
+
+    #[test]
+    fn targets_are_compared_on_the_specs_both_ran() {
+        let reports = tempfile::tempdir().unwrap();
+        let snap = |target: &str, id: &str, body: &str| {
+            std::fs::create_dir_all(reports.path().join(target)).unwrap();
+            std::fs::write(reports.path().join(target).join(format!("{id}.snap")), format!("---\nsource: x\n---\n{body}\n")).unwrap();
+        };
+        snap("a", "s__same", r#"{"status": "pass"}"#);
+        snap("b", "s__same", r#"{"status": "pass"}"#);
+        snap("a", "s__differs", r#"{"status": "pass"}"#);
+        snap("b", "s__differs", r#"{"status": "fail"}"#);
+        snap("a", "s__only-a", r#"{"status": "pass"}"#);
+        let c = compare_targets(reports.path(), "a", "b");
+        assert_eq!(c.both.len(), 2);
+        assert_eq!(c.both.iter().filter(|(_, d)| !d.is_empty()).map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["s/differs"]);
+        assert_eq!((c.only_left, c.only_right), (1, 0));
     }
 }

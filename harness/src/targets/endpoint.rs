@@ -50,6 +50,25 @@ pub(super) fn build(name: &str, urls: &BTreeMap<String, String>, region: &str) -
     })
 }
 
+/// Each endpoint accepts a connection within seconds: a URL where nothing listens is the target's
+/// trouble, said at once (exit 3), before any spec creates anything or waits for an answer.
+pub(super) async fn probe(target: &Target) -> Result<(), TargetError> {
+    let urls: std::collections::BTreeSet<&str> = target.endpoints.values().map(|e| e.url.as_str()).collect();
+    for url in urls {
+        let parsed = reqwest::Url::parse(url).map_err(|e| TargetError::Config(format!("--endpoint `{url}`: {e}")))?;
+        let address = (parsed.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned(), parsed.port_or_known_default().unwrap_or(80));
+        let unreachable = |why: String| TargetError::Unreachable { url: url.to_owned(), why };
+        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(address)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(unreachable(format!("cannot connect ({e}); is the service running there?"))),
+            Err(_) => return Err(unreachable(format!("no connection within {}s", PROBE_TIMEOUT.as_secs()))),
+        }
+    }
+    Ok(())
+}
+
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +88,14 @@ mod tests {
         let target = build("dynalite", &urls, "us-east-1").unwrap();
         assert!(target.endpoint("sqs").is_none());
         assert!(target.endpoint("dynamodb").is_some());
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_where_nothing_listens_is_refused_at_once() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let urls = parse_endpoints(&[format!("http://127.0.0.1:{port}")]).unwrap();
+        let err = probe(&build("endpoint", &urls, "us-east-1").unwrap()).await.unwrap_err().to_string();
+        assert!(err.contains(&format!("nothing answers at http://127.0.0.1:{port}: cannot connect")), "{err}");
     }
 
     #[test]

@@ -113,6 +113,9 @@ pub enum TargetError {
     Start { what: String, why: String },
     #[error("{0}")]
     Config(String),
+    /// An endpoint already running somewhere does not answer.
+    #[error("nothing answers at {url}: {why}")]
+    Unreachable { url: String, why: String },
 }
 
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -121,7 +124,11 @@ pub async fn start(choice: &TargetChoice, region: &str) -> Result<Target, Target
     match choice {
         TargetChoice::Moto => managed::start("moto", region).await,
         TargetChoice::Managed { .. } => managed::start(&choice.name(), region).await,
-        TargetChoice::Endpoint { name, urls } => endpoint::build(name, urls, region),
+        TargetChoice::Endpoint { name, urls } => {
+            let target = endpoint::build(name, urls, region)?;
+            endpoint::probe(&target).await?;
+            Ok(target)
+        }
         TargetChoice::Aws => aws::start(region).await,
         TargetChoice::LocalStack => localstack::start(region).await,
         TargetChoice::Container { name, spec } => container::start(spec, name, region).await,
