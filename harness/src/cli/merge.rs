@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::exit;
+use crate::report::history;
 use crate::report::matrix::TargetResults;
 
 #[derive(Args)]
@@ -22,6 +23,7 @@ pub struct MergeArgs {
 
 pub fn merge(args: &MergeArgs) -> u8 {
     let mut merged = 0;
+    let mut targets = std::collections::BTreeSet::new();
     for shard in &args.shards {
         let Ok(entries) = std::fs::read_dir(shard) else {
             eprintln!("error: {} is not a reports directory", shard.display());
@@ -30,7 +32,12 @@ pub fn merge(args: &MergeArgs) -> u8 {
         for dir in entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()) {
             let into = args.into.join(dir.file_name().expect("a directory has a name"));
             match merge_target(&dir, &into) {
-                Ok(n) => merged += n,
+                Ok(n) => {
+                    merged += n;
+                    if n > 0 {
+                        targets.insert(into);
+                    }
+                }
                 Err(e) => {
                     eprintln!("error: merging {}: {e}", dir.display());
                     return exit::BAD_INPUT;
@@ -41,6 +48,14 @@ pub fn merge(args: &MergeArgs) -> u8 {
     if merged == 0 {
         eprintln!("error: no <target>/results.K-of-N.json under {}: run `conform run --partition K/N` first", list(&args.shards));
         return exit::BAD_INPUT;
+    }
+    // The shards together are one whole-suite run: it goes into each target's history.
+    for into in &targets {
+        let Some(rows) = std::fs::read_to_string(into.join("results.json")).ok().and_then(|t| serde_json::from_str::<TargetResults>(&t).ok()) else { continue };
+        let run = history::Run::of(&rows, chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(), history::current_commit());
+        if let Err(e) = history::record(&args.into, &rows.target, run) {
+            eprintln!("warning: cannot record the run in {}: {e}", history::path(&args.into, &rows.target).display());
+        }
     }
     eprintln!("merged {merged} shard result file(s) into {}/*/results.json", args.into.display());
     exit::OK

@@ -14,7 +14,7 @@ use crate::engine::{self, RunOptions};
 use crate::report::expectations::tally;
 use crate::report::matrix::TargetResults;
 use crate::report::snapshot::{self, Stored};
-use crate::report::{junit, Expectations, SpecResult, Status, Verdict};
+use crate::report::{history, junit, Expectations, SpecResult, Status, Verdict};
 use crate::targets::{self, TargetError};
 
 #[derive(Args)]
@@ -181,6 +181,12 @@ pub fn run(args: RunArgs) -> u8 {
         // A shard keeps its rows apart (`results.K-of-N.json`) until `conform merge` folds them in:
         // merged into results.json, a shard's stale copy of the other rows would hide its peers'.
         let rows = TargetResults::from_run(&target.name, target.version.as_deref(), &summary.results, &expectations);
+        if args.selection.is_whole_suite() && !summary.interrupted {
+            let run = history::Run::of(&rows, chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(), history::current_commit());
+            if let Err(e) = history::record(&args.reports, &target.name, run) {
+                eprintln!("warning: cannot record the run in {}: {e}", history::path(&args.reports, &target.name).display());
+            }
+        }
         let dir = args.reports.join(&target.name);
         let (results_file, saved) = match args.selection.partition {
             Some((k, n)) => {

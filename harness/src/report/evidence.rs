@@ -80,6 +80,7 @@ pub fn reference_results(results: &[SpecEvidence], specs: &[crate::spec::Spec], 
                 id: r.id.clone(),
                 title: spec.title.clone(),
                 source: spec.source.clone(),
+                file: spec.file.name.clone(),
                 tags: spec.tags.clone(),
                 cell: Cell {
                     verdict: r.verdict.label().into(),

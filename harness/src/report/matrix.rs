@@ -7,7 +7,7 @@
 //!
 //! matrix.json schema (version 1):
 //! `{ "schema": 1, "targets": [{ "name", "version" }],
-//!    "specs": [{ "id", "title", "source", "service", "tier", "cells": { "<target>": { "verdict", "message"?, "reason"?, "link"? } } }] }`
+//!    "specs": [{ "id", "title", "source", "file", "service", "tier", "cells": { "<target>": { "verdict", "message"?, "reason"?, "link"? } } }] }`
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +32,9 @@ pub struct SpecRow {
     pub id: String,
     pub title: String,
     pub source: String,
+    /// The spec's file, relative to where conform ran (`specs/sqs/basic/x.yaml`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file: String,
     pub tags: Vec<String>,
     #[serde(flatten)]
     pub cell: Cell,
@@ -64,6 +67,7 @@ impl TargetResults {
                     id: r.id.clone(),
                     title: r.title.clone(),
                     source: r.source.clone(),
+                    file: r.file.clone(),
                     tags: r.tags.clone(),
                     cell: Cell {
                         verdict: verdict.as_str().into(),
@@ -110,11 +114,12 @@ pub fn collect(reports: &Path) -> Vec<TargetResults> {
         .filter_map(|e| std::fs::read_to_string(e.path().join("results.json")).ok())
         .filter_map(|t| serde_json::from_str(&t).ok())
         .collect();
-    all.sort_by(|a, b| a.target.cmp(&b.target));
+    // The recorded-AWS reference last: it is what the targets are measured against, not one of them.
+    all.sort_by(|a, b| (a.target == super::evidence::REFERENCE).cmp(&(b.target == super::evidence::REFERENCE)).then(a.target.cmp(&b.target)));
     all
 }
 
-fn service(id: &str) -> &str {
+pub fn service(id: &str) -> &str {
     id.split('/').next().unwrap_or(id)
 }
 
@@ -127,7 +132,7 @@ pub fn to_json(targets: &[TargetResults]) -> serde_json::Value {
     for t in targets {
         for row in &t.specs {
             let entry = specs.entry(&row.id).or_insert_with(|| {
-                serde_json::json!({ "id": row.id, "title": row.title, "source": row.source, "service": service(&row.id), "tier": tier(&row.tags), "cells": {} })
+                serde_json::json!({ "id": row.id, "title": row.title, "source": row.source, "file": row.file, "service": service(&row.id), "tier": tier(&row.tags), "cells": {} })
             });
             entry["cells"][&t.target] = serde_json::to_value(&row.cell).expect("cell serialises");
         }
@@ -193,7 +198,8 @@ pub fn write_all(reports: &Path) -> std::io::Result<usize> {
     std::fs::write(reports.join("matrix.json"), serde_json::to_string_pretty(&to_json(&targets)).expect("matrix serialises") + "\n")?;
     std::fs::write(reports.join("matrix.md"), to_markdown(&targets))?;
     let snapshots = super::matrix_page::load_snapshots(reports, &targets);
-    std::fs::write(reports.join("matrix.html"), super::matrix_page::to_html(&targets, &snapshots))?;
+    let histories = targets.iter().map(|t| (t.target.clone(), super::history::load(reports, &t.target))).collect();
+    std::fs::write(reports.join("matrix.html"), super::matrix_page::to_html(&targets, &snapshots, &histories))?;
     Ok(targets.len())
 }
 
@@ -211,6 +217,7 @@ mod tests {
                     id: id.to_string(),
                     title: "t".into(),
                     source: "https://docs.aws.amazon.com/x".into(),
+                    file: String::new(),
                     tags: vec![tier.to_string()],
                     cell: Cell { verdict: verdict.to_string(), message: None, reason: Some("r <b>".into()), link: None, model_findings: Vec::new() },
                 })

@@ -9,6 +9,11 @@ const panel = document.getElementById("panel");
 const rows = [...document.querySelectorAll("#matrix tbody tr")];
 const KEYS = ["service", "tier", "verdict", "target", "differs", "q", "open", "on", "vs"];
 const UNEXPECTED = ["fail", "new-divergence", "error", "unexpected-pass", "recorded-contradicts"];
+const DIVERGING = ["fail", "new-divergence", "error", "expected-divergence"];
+const REASON_HEADING = {
+  "expected-divergence": "Why it diverges",
+  "unexpected-pass": "Listed as a divergence, yet it passed: the entry below is out of date",
+};
 
 // Fragments are not form data: '+' (as in kinesalite+dynalite) stays a '+'.
 function readState() {
@@ -81,11 +86,14 @@ function openPanel(state) {
   const snapshot = (data.snapshots[on] || {})[spec.id];
   const close = el("button", { className: "close", title: "close (Esc)", textContent: "×", onclick: () => writeState({ ...state, open: "", on: "", vs: "" }) });
   const parts = [close, el("h3", { textContent: spec.id }), el("div", { textContent: spec.title }),
-    el("p", {}, el("a", { href: spec.source, textContent: "AWS documentation" }), ` · ${spec.service} · ${spec.tier}`),
+    el("p", {}, el("a", { href: spec.source, textContent: "AWS documentation" }),
+      spec.file ? " · " : null, spec.file ? el("a", { href: `../${spec.file}`, textContent: "the spec (YAML)" }) : null,
+      ` · ${spec.service} · ${spec.tier}`),
     el("p", {}, `${on}: `, el("span", { className: `verdict ${cell.verdict}`, textContent: cell.verdict }))];
   if (cell.reason) {
     const expectations = el("a", { href: `expectations/${on}.yaml`, textContent: `expectations/${on}.yaml` });
-    parts.push(el("section", { id: "reason" }, el("h4", { textContent: "Why it diverges" }), el("p", { textContent: cell.reason }),
+    const heading = REASON_HEADING[cell.verdict] || "Known divergence";
+    parts.push(el("section", { id: "reason" }, el("h4", { textContent: heading }), el("p", { textContent: cell.reason }),
       el("p", {}, "recorded in ", expectations, cell.link ? " · " : null, cell.link ? el("a", { href: cell.link, textContent: "source" }) : null)));
   } else if (cell.link) {
     parts.push(el("p", {}, el("a", { href: cell.link, textContent: on === data.reference ? "the recording" : "link" })));
@@ -95,6 +103,8 @@ function openPanel(state) {
     parts.push(el("section", { id: "findings" }, el("h4", { textContent: `Model findings (${cell.model_findings.length})` }),
       el("ul", {}, ...cell.model_findings.map(f => el("li", { textContent: f })))));
   }
+  const diverging = divergingStep(spec, on, cell, snapshot, state.vs);
+  if (diverging) parts.push(diverging);
   const others = targets.filter(t => t !== on && (data.snapshots[t] || {})[spec.id]);
   if (snapshot && others.length) {
     const vs = others.includes(state.vs) ? state.vs : (others.includes(data.reference) && on !== data.reference ? data.reference : others[0]);
@@ -104,13 +114,30 @@ function openPanel(state) {
     const table = found.length
       ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { textContent: "field" }), el("th", { textContent: on }), el("th", { textContent: vs }))),
         el("tbody", {}, ...found.map(d => el("tr", {}, el("td", { textContent: d.path }), el("td", {}, shown(d.left)), el("td", {}, shown(d.right))))))
-      : el("p", { textContent: "No field differs." });
+      : el("p", { textContent: DIVERGING.includes(cell.verdict)
+        ? "The snapshots agree field by field: the divergence is in what the spec checks (the message and reason above say which)."
+        : "No field differs." });
     parts.push(el("section", { id: "diff" }, el("h4", {}, `Diff against `, select, ` (${found.length} field${found.length === 1 ? "" : "s"})`), table));
   }
   parts.push(el("section", { id: "snapshot" }, el("h4", { textContent: "Snapshot" }),
     snapshot ? el("pre", { textContent: JSON.stringify(snapshot, null, 2) }) : el("p", { textContent: `No snapshot of this spec on ${on}.` })));
   panel.replaceChildren(...parts);
   panel.hidden = false;
+}
+
+// A failing spec stops at the step that diverged: the last exchange of its snapshot. Shown beside
+// what AWS was recorded answering at that step, else the compared target's answer there.
+function divergingStep(spec, on, cell, snapshot, vs) {
+  if (!DIVERGING.includes(cell.verdict) || !snapshot?.exchanges?.length) return null;
+  const step = snapshot.exchanges[snapshot.exchanges.length - 1];
+  const answerOf = t => ((data.snapshots[t] || {})[spec.id]?.exchanges || []).find(x => x.step === step.step);
+  const recorded = on !== data.reference ? answerOf(data.reference) : null;
+  const other = recorded ? data.reference : [vs, ...targets].find(t => t && t !== on && answerOf(t));
+  const column = (title, exchange) => el("div", {}, el("h5", { textContent: title }),
+    el("pre", { textContent: exchange ? JSON.stringify(exchange.response, null, 2) : "(no answer kept for this step)" }));
+  return el("section", { id: "diverging" }, el("h4", { textContent: `Diverging step: ${step.step}` }),
+    el("div", { className: "side-by-side" }, column(`${on} answered`, step),
+      column(recorded ? "AWS answered (recorded)" : other ? `${other} answered` : "AWS: no recording of this step", other ? answerOf(other) : null)));
 }
 
 function render(state) {

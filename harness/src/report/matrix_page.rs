@@ -16,11 +16,16 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use super::history::Run;
 use super::matrix::{to_json, TargetResults};
+use super::ranking::{self, ServiceRanking, Standing};
 use super::{diff, evidence, snapshot};
 
 /// Per target, per spec id: the snapshot body.
 pub type Snapshots = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// Per target: its recorded whole-suite runs, oldest first.
+pub type Histories = BTreeMap<String, Vec<Run>>;
 
 const STYLE: &str = include_str!("matrix_page.css");
 const SCRIPT: &str = include_str!("matrix_page.js");
@@ -49,60 +54,68 @@ fn agrees(verdict: &str) -> Option<bool> {
     }
 }
 
-/// Verdicts the gate fails on: what no expectations entry explains.
-fn unexpected(verdict: &str) -> bool {
-    matches!(verdict, "fail" | "new-divergence" | "error" | "unexpected-pass" | "recorded-contradicts")
+/// A target's standing in a service: its rate over the service's specs, then counts that link to
+/// the rows behind them.
+fn standing(ranking: &ServiceRanking, s: &Standing, best: bool) -> String {
+    let name = escape(&s.target);
+    let scope = if ranking.service == "all" { format!("target={name}") } else { format!("target={name}&amp;service={}", escape(&ranking.service)) };
+    let mut parts = Vec::new();
+    for (n, verdict, label, class) in [
+        (s.divergences, "expected-divergence", "div.", "n-div"),
+        (s.unexpected, "unexpected", "unexpected", "n-unexpected"),
+        (s.gaps, "skipped-as-gap", if s.gaps == 1 { "gap" } else { "gaps" }, "n-gap"),
+        (s.findings, "findings", if s.findings == 1 { "finding" } else { "findings" }, "n-findings"),
+    ] {
+        if n > 0 {
+            parts.push(format!("<a class=\"{class}\" href=\"#{scope}&amp;verdict={verdict}\">{n} {label}</a>"));
+        }
+    }
+    format!(
+        "<li{}><a class=\"rate\" href=\"#{scope}\"><span class=\"name\">{name}</span> <b>{:.0}%</b> <small>{}/{}</small></a> <span class=\"counts\">{}</span></li>",
+        if best { " class=\"best\" title=\"closest to AWS in this service\"" } else { "" },
+        ranking.rate(s),
+        s.pass,
+        ranking.specs,
+        parts.join(" ")
+    )
 }
 
-#[derive(Default)]
-struct Tally {
-    run: usize,
-    pass: usize,
-    divergences: usize,
-    unexpected: usize,
-    gaps: usize,
-    findings: usize,
+/// Per service, the targets closest to AWS first, all rated over the same specs.
+fn ranking_table(targets: &[TargetResults]) -> String {
+    let mut rows = String::new();
+    for r in ranking::rank(targets) {
+        let best = r.standings.first().map(|s| s.pass).filter(|&p| p > 0);
+        let items: String = r.standings.iter().map(|s| standing(&r, s, Some(s.pass) == best)).collect();
+        let link = if r.service == "all" { String::new() } else { format!("service={}", escape(&r.service)) };
+        rows += &format!(
+            "<tr data-service=\"{0}\"><th><a href=\"#{link}\">{0}</a><br><small>{1} specs</small></th><td><ol class=\"ranked\">{items}</ol></td></tr>\n",
+            escape(&r.service),
+            r.specs
+        );
+    }
+    format!("<table id=\"summary\"><thead><tr><th>service</th><th>targets, closest to AWS first: specs passed of all the service's specs</th></tr></thead><tbody>\n{rows}</tbody></table>")
 }
 
-impl Tally {
-    fn add(&mut self, verdict: &str, findings: usize) {
-        match verdict {
-            "skipped-as-gap" => self.gaps += 1,
-            v if v.starts_with("skipped") || v == "documented-only" => {}
-            v => {
-                self.run += 1;
-                self.pass += usize::from(matches!(v, "pass" | "recorded-agrees"));
-                self.divergences += usize::from(v == "expected-divergence");
-                self.unexpected += usize::from(unexpected(v));
-            }
-        }
-        self.findings += findings;
+/// Per target: version, the last recorded run (date, commit), and passes across recent runs.
+fn runs_table(targets: &[TargetResults], histories: &Histories) -> String {
+    let mut rows = String::new();
+    for t in targets.iter().filter(|t| t.target != evidence::REFERENCE) {
+        let runs = histories.get(&t.target).map(Vec::as_slice).unwrap_or_default();
+        let (date, commit) = runs.last().map_or((String::from("–"), String::from("–")), |r| (r.date.clone(), r.commit.clone().unwrap_or_else(|| "–".into())));
+        let trend: Vec<String> = runs.iter().rev().take(6).rev().map(|r| {
+            let (pass, specs) = r.total();
+            format!("<span title=\"{} {}\">{pass}/{specs}</span>", escape(&r.date), escape(r.commit.as_deref().unwrap_or("")))
+        }).collect();
+        rows += &format!(
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+            escape(&t.target),
+            escape(t.version.as_deref().unwrap_or("")),
+            escape(&date),
+            escape(&commit),
+            if trend.is_empty() { "–".into() } else { trend.join(" → ") }
+        );
     }
-
-    fn render(&self, link: &str) -> String {
-        if self.run == 0 && self.gaps == 0 {
-            return "<td class=\"none\">–</td>".into();
-        }
-        let rate = match self.run {
-            0 => "<b>–</b>".to_string(),
-            run => format!("<b>{:.0}%</b> <small>{}/{run}</small>", 100.0 * self.pass as f64 / run as f64, self.pass),
-        };
-        let mut parts = Vec::new();
-        let mut part = |n: usize, verdict: &str, label: &str, plural: &str, class: &str| {
-            if n > 0 {
-                let label = if n == 1 { label } else { plural };
-                parts.push(format!("<a class=\"{class}\" href=\"#{link}&amp;verdict={verdict}\">{n} {label}</a>"));
-            }
-        };
-        part(self.divergences, "expected-divergence", "div.", "div.", "n-div");
-        part(self.unexpected, "unexpected", "unexpected", "unexpected", "n-unexpected");
-        part(self.gaps, "skipped-as-gap", "gap", "gaps", "n-gap");
-        part(self.findings, "findings", "finding", "findings", "n-findings");
-        format!(
-            "<td><a class=\"rate\" href=\"#{link}\">{rate}</a><div class=\"counts\">{}</div></td>",
-            parts.join(" ")
-        )
-    }
+    format!("<table id=\"runs\"><thead><tr><th>target</th><th>version</th><th>last whole-suite run (UTC)</th><th>commit</th><th>passes, recent runs</th></tr></thead><tbody>\n{rows}</tbody></table>")
 }
 
 /// What a cell shows; the full verdict is its class, `data-verdict` and tooltip. Short, so eight
@@ -129,36 +142,6 @@ fn escape(s: &str) -> String {
 /// `</script>` or `<!--` in a snapshot can end the element early.
 fn script_json(value: &Value) -> String {
     serde_json::to_string(value).expect("page data serialises").replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
-}
-
-fn summary(targets: &[TargetResults], services: &BTreeSet<String>) -> String {
-    let mut head = String::from("<tr><th>target</th><th><a href=\"#\">all services</a></th>");
-    for s in services {
-        head += &format!("<th><a href=\"#service={0}\">{0}</a></th>", escape(s));
-    }
-    let mut rows = String::new();
-    for t in targets {
-        let name = escape(&t.target);
-        let mut all = Tally::default();
-        let mut per_service: BTreeMap<&str, Tally> = BTreeMap::new();
-        for row in &t.specs {
-            let service = row.id.split('/').next().unwrap_or_default();
-            for tally in [&mut all, per_service.entry(service).or_default()] {
-                tally.add(&row.cell.verdict, row.cell.model_findings.len());
-            }
-        }
-        rows += &format!(
-            "<tr data-target=\"{name}\"><th>{name}<br><small>{}</small></th>{}",
-            escape(t.version.as_deref().unwrap_or("")),
-            all.render(&format!("target={name}"))
-        );
-        for s in services {
-            let link = format!("target={name}&amp;service={}", escape(s));
-            rows += &per_service.get(s.as_str()).map_or_else(|| "<td class=\"none\">–</td>".into(), |tally| tally.render(&link));
-        }
-        rows += "</tr>\n";
-    }
-    format!("<table id=\"summary\"><thead>{head}</tr></thead><tbody>\n{rows}</tbody></table>")
 }
 
 fn rows(json: &Value, targets: &[TargetResults]) -> String {
@@ -222,7 +205,7 @@ fn data(json: &Value, targets: &[TargetResults], snapshots: &Snapshots) -> Value
 }
 
 /// The whole page. `snapshots` may be empty: the panel then says no snapshot was kept.
-pub fn to_html(targets: &[TargetResults], snapshots: &Snapshots) -> String {
+pub fn to_html(targets: &[TargetResults], snapshots: &Snapshots, histories: &Histories) -> String {
     let json = to_json(targets);
     let services: BTreeSet<String> = json["specs"].as_array().into_iter().flatten().filter_map(|s| s["service"].as_str().map(str::to_owned)).collect();
     let tiers: BTreeSet<&str> = json["specs"].as_array().into_iter().flatten().filter_map(|s| s["tier"].as_str()).collect();
@@ -240,9 +223,11 @@ pub fn to_html(targets: &[TargetResults], snapshots: &Snapshots) -> String {
 <body>
 <header><h1>Conformance matrix</h1>
 <p>A row per spec (linked to the AWS documentation it asserts), a column per target. Click a cell for its snapshot, the reason behind a divergence, its model findings and the field-level diff against another target. <code>aws-recorded</code> is what AWS was recorded doing, where a recording backs the spec.</p></header>
-<h2>Summary</h2>
-<p class="legend">Pass rate over specs run; <i>div.</i> expected divergences (explained in <code>expectations/&lt;target&gt;.yaml</code>); <i>unexpected</i> what the gate fails on; <i>gaps</i> services the target does not serve; <i>findings</i> responses that break AWS's service model.</p>
-{summary}
+<h2>Closest to AWS, per service</h2>
+<p class="legend">Every target is rated over the same specs: all of the service's, so a spec it fails, skips or does not serve counts against it alike. The best is marked ★. <i>div.</i> expected divergences (explained in <code>expectations/&lt;target&gt;.yaml</code>); <i>unexpected</i> what the gate fails on; <i>gaps</i> specs of services the target does not serve; <i>findings</i> responses that break AWS's service model.</p>
+{ranking}
+<h2>Runs</h2>
+{runs}
 <form id="filters" onsubmit="return false">
 <label>service <select name="service"><option value="">all</option>{services}</select></label>
 <label>tier <select name="tier"><option value="">all</option>{tiers}</select></label>
@@ -260,7 +245,8 @@ pub fn to_html(targets: &[TargetResults], snapshots: &Snapshots) -> String {
 <script>{SCRIPT}</script>
 </body></html>
 "#,
-        summary = summary(targets, &services),
+        ranking = ranking_table(targets),
+        runs = runs_table(targets, histories),
         services = options(&mut services.iter().map(String::as_str)),
         tiers = options(&mut tiers.into_iter()),
         verdicts = options(&mut verdicts.iter().map(String::as_str)),
@@ -285,6 +271,7 @@ mod tests {
                     id: id.to_string(),
                     title: "t".into(),
                     source: "https://docs.aws.amazon.com/x".into(),
+                    file: String::new(),
                     tags: vec!["core".into()],
                     cell: Cell { verdict: verdict.to_string(), message: None, reason: Some("r <b>".into()), link: None, model_findings: vec!["1 x".into()] },
                 })
@@ -293,19 +280,40 @@ mod tests {
     }
 
     #[test]
-    fn rows_say_which_differ_and_the_summary_counts_per_target_and_service() {
+    fn rows_say_which_differ_and_the_ranking_rates_every_target_over_the_same_specs() {
         let targets = [
             target("a", &[("sqs/x", "pass"), ("sqs/y", "fail"), ("kinesis/z", "skipped-as-gap")]),
             target("b", &[("sqs/x", "pass"), ("sqs/y", "pass"), ("kinesis/z", "expected-divergence")]),
         ];
-        let html = to_html(&targets, &Snapshots::new());
+        let html = to_html(&targets, &Snapshots::new(), &Histories::new());
         assert!(html.contains("data-id=\"sqs/y\" data-service=\"sqs\" data-tier=\"core\" data-differs=\"1\""), "{html}");
         assert!(html.contains("data-id=\"sqs/x\" data-service=\"sqs\" data-tier=\"core\" data-differs=\"0\""));
         // A gap says nothing about behaviour: kinesis/z does not differ.
         assert!(html.contains("data-id=\"kinesis/z\" data-service=\"kinesis\" data-tier=\"core\" data-differs=\"0\""));
-        assert!(html.contains("<b>50%</b> <small>1/2</small>"), "target a: 1 pass of 2 run");
-        assert!(html.contains(">1 unexpected</a>") && html.contains(">1 gap</a>") && html.contains(">3 findings</a>"));
+        // In sqs, b passes 2 of 2 and is marked closest; a passes 1 of the same 2.
+        let sqs = html.split("<tr data-service=\"sqs\">").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(sqs.starts_with("<th><a href=\"#service=sqs\">sqs</a><br><small>2 specs</small>"), "{sqs}");
+        let (b, a) = (sqs.find("<span class=\"name\">b</span> <b>100%</b> <small>2/2</small>").unwrap(), sqs.find("<span class=\"name\">a</span> <b>50%</b> <small>1/2</small>").unwrap());
+        assert!(b < a && sqs.contains("<li class=\"best\""), "{sqs}");
+        assert!(sqs.contains(">1 unexpected</a>") && sqs.contains(">2 findings</a>"), "{sqs}");
+        // Over all services, one denominator: 3 specs, the gap counted against a.
+        let all = html.split("<tr data-service=\"all\">").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(all.contains("<small>1/3</small>") && all.contains("<small>2/3</small>") && all.contains(">1 gap</a>"), "{all}");
         assert!(html.contains("title=\"fail: r &lt;b&gt;\">fail<span class=\"findings\""), "{html}");
+    }
+
+    #[test]
+    fn runs_show_the_last_date_commit_and_recent_passes_and_the_reference_is_not_ranked() {
+        let targets = [target("a", &[("sqs/x", "pass")]), target(evidence::REFERENCE, &[("sqs/x", "recorded-agrees")])];
+        let run = |date: &str, commit: &str, pass: usize| Run { date: date.into(), commit: Some(commit.into()), version: Some("1".into()), services: [("sqs".to_string(), (pass, 1))].into() };
+        let histories: Histories = [("a".to_string(), vec![run("2026-12-01T00:00:00Z", "aaa", 0), run("2026-12-04T00:00:00Z", "bbb", 1)])].into();
+        let html = to_html(&targets, &Snapshots::new(), &histories);
+        let runs = html.split("<table id=\"runs\">").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(runs.contains("<th>a</th><td>1</td><td>2026-12-04T00:00:00Z</td><td><code>bbb</code></td>"), "{runs}");
+        assert!(runs.contains(">0/1</span> → <span"), "{runs}");
+        assert!(!runs.contains(evidence::REFERENCE));
+        let ranking = html.split("<table id=\"summary\">").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(!ranking.contains(evidence::REFERENCE), "{ranking}");
     }
 
     #[test]
@@ -313,7 +321,7 @@ mod tests {
         let targets = [target("a", &[("sqs/x", "pass")])];
         let mut snapshots = Snapshots::new();
         snapshots.entry("a".into()).or_default().insert("sqs/x".into(), json!({ "body": "</script><script>alert(1)</script> & <!--" }));
-        let html = to_html(&targets, &snapshots);
+        let html = to_html(&targets, &snapshots, &Histories::new());
         let data = html.split("<script type=\"application/json\" id=\"data\">").nth(1).unwrap().split("</script>").next().unwrap();
         let parsed: Value = serde_json::from_str(data).expect("the element holds all of the JSON");
         assert_eq!(parsed["snapshots"]["a"]["sqs/x"]["body"], "</script><script>alert(1)</script> & <!--");
