@@ -102,15 +102,26 @@ impl SpecContext<'_> {
                 elapsed: response.as_ref().map_or(Duration::ZERO, |r| r.elapsed),
                 collected: None,
             });
-            let Some(fault) = fault else { return Ok(response.expect("an answer")) };
+            let Some(fault) = fault else {
+                self.breaker.answered(call.service.name, &call.action);
+                return Ok(response.expect("an answer"));
+            };
             // A throttled request was not carried out, so any call may be repeated.
             let throttled = response.as_ref().and_then(|r| r.error.as_ref()).is_some_and(fault::throttled);
-            if (fault::repeatable(&call.action) || throttled) && *faults < fault::RETRIES {
+            if *faults == 0 && !throttled {
+                self.breaker.faulted(call.service.name, &call.action, &fault);
+            }
+            let retries = self.breaker.retries(call.service.name, &call.action);
+            if (fault::repeatable(&call.action) || throttled) && *faults < retries {
                 *faults += 1;
                 self.pause_after_fault(*faults).await?;
                 continue;
             }
-            let retried = if *faults > 0 { format!(" (after {faults} retries)") } else { String::new() };
+            let retried = match *faults {
+                0 if retries == 0 && fault::repeatable(&call.action) => " (not retried: calls of this operation keep meeting this fault)".to_owned(),
+                0 => String::new(),
+                n => format!(" (after {n} retries)"),
+            };
             return Err(Stop::error(format!("{}.{}: {fault}{retried}: a fault, not a verdict", call.service.name, call.action), None));
         }
     }

@@ -2,6 +2,7 @@
 //! teardown. Waits are tokio sleeps, so a spec waiting out a visibility timeout blocks no other.
 
 mod bind;
+mod breaker;
 mod call;
 mod collect;
 pub mod inventory;
@@ -78,6 +79,7 @@ struct Shared {
     bindings: Vec<(String, String)>,
     allow_destructive: bool,
     leaks: Mutex<Vec<String>>,
+    breaker: breaker::Breaker,
 }
 
 /// Runs `specs` on `target`; `on_result` sees each result as it completes (for progress output).
@@ -99,6 +101,7 @@ pub async fn run(
         bindings: options.bindings.clone(),
         allow_destructive: options.allow_destructive,
         leaks: Mutex::default(),
+        breaker: breaker::Breaker::default(),
     });
     let tasks = specs.into_iter().enumerate().map(|(seq, spec)| {
         let shared = shared.clone();
@@ -153,6 +156,7 @@ struct SpecContext<'a> {
     bindings: &'a [(String, String)],
     /// Held (shared) by every create in flight; teardown takes it whole, so it waits for them.
     creates: Arc<tokio::sync::RwLock<()>>,
+    breaker: &'a breaker::Breaker,
 }
 
 impl SpecContext<'_> {
@@ -251,6 +255,7 @@ async fn run_spec(spec: Arc<Spec>, seq: usize, shared: Arc<Shared>) -> SpecResul
         iteration: 0,
         bindings: &shared.bindings,
         creates: Arc::default(),
+        breaker: &shared.breaker,
     };
     let started = Instant::now();
     let limit = ctx.scaled(spec.timeout.unwrap_or(DEFAULT_SPEC_TIMEOUT));

@@ -6,7 +6,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 /// Per operation, the lists whose order AWS's reference (the page named) does not promise.
-const UNORDERED: [(&str, &str, &str); 8] = [
+const UNORDERED: [(&str, &str, &str); 12] = [
     // "DynamoDB does not return items in any particular order" (API_BatchGetItem).
     ("dynamodb.BatchGetItem", "$.Responses.*", "API_BatchGetItem"),
     ("dynamodb.BatchGetItem", "$.UnprocessedKeys.*.Keys", "API_BatchGetItem"),
@@ -16,6 +16,11 @@ const UNORDERED: [(&str, &str, &str); 8] = [
     ("sqs.DeleteMessageBatch", "$['Successful','Failed']", "API_DeleteMessageBatch"),
     ("sqs.ChangeMessageVisibilityBatch", "$['Successful','Failed']", "API_ChangeMessageVisibilityBatch"),
     ("sqs.ListQueues", "$.QueueUrls", "API_ListQueues"),
+    // Shard-level metrics are a set of names (API_EnhancedMetrics): emulators keep them in hash order.
+    ("kinesis.EnableEnhancedMonitoring", "$['CurrentShardLevelMetrics','DesiredShardLevelMetrics']", "API_EnableEnhancedMonitoring"),
+    ("kinesis.DisableEnhancedMonitoring", "$['CurrentShardLevelMetrics','DesiredShardLevelMetrics']", "API_DisableEnhancedMonitoring"),
+    ("kinesis.DescribeStream", "$.StreamDescription.EnhancedMonitoring[*].ShardLevelMetrics", "API_DescribeStream"),
+    ("kinesis.DescribeStreamSummary", "$.StreamDescriptionSummary.EnhancedMonitoring[*].ShardLevelMetrics", "API_DescribeStreamSummary"),
     // A Scan reads partitions in an order the table's hashing decides.
     ("dynamodb.Scan", "$.Items", "API_Scan"),
 ];
