@@ -168,6 +168,8 @@ impl Normalizer {
             _ if key.is_some_and(is_timestamp) => Value::String("<timestamp>".into()),
             _ if key.is_some_and(|k| VOLATILE.contains(&k)) => Value::String("<volatile>".into()),
             Value::String(s) if s.len() > LONG_TEXT => Value::String(format!("<text: {} bytes>", s.len())),
+            // Binary frames (an event stream's, checksummed over names that differ by run).
+            Value::String(s) if s.contains('\0') => Value::String("<binary>".into()),
             Value::String(s) => Value::String(self.replace_known(&self.plain(s), known)),
             other => other.clone(),
         }
@@ -295,6 +297,7 @@ mod tests {
             "SizeBytes": 220,
             "Timestamp": 1795438487.748,
             "message": "Current shard count for the account: 28. Limit: 500.",
+            "frame": "\u{0}\u{0}\u{0}:message-type",
         })]);
         assert_eq!(out[0]["RequestItems"]["<prefix>-t"], json!([1]));
         assert_eq!(out[0]["QueueName"], "<run>-nnn");
@@ -303,6 +306,7 @@ mod tests {
         assert_eq!(out[0]["SizeBytes"], "<volatile>");
         assert_eq!(out[0]["Timestamp"], "<timestamp>");
         assert_eq!(out[0]["message"], "Current shard count for the account: <volatile>. Limit: 500.");
+        assert_eq!(out[0]["frame"], "<binary>");
     }
 
     #[test]
