@@ -224,7 +224,7 @@ fn has_type(v: &Value, ty: JsonType) -> bool {
     }
 }
 
-fn describe(m: &Matcher, vars: &Vars) -> String {
+pub fn describe(m: &Matcher, vars: &Vars) -> String {
     let shown = |n: &crate::spec::node::Node| brief(&template::render(n, vars).unwrap_or_else(|_| n.to_json()));
     match m {
         Matcher::Equals(n) => shown(n),

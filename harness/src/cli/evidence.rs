@@ -41,14 +41,19 @@ pub fn run(args: &EvidenceArgs) -> u8 {
         eprintln!("error: cannot write {}/{}: {e}", args.reports.display(), REFERENCE);
         return exit::BAD_INPUT;
     }
+    let mut out = String::new();
     for r in results.iter().filter(|r| r.verdict == Verdict::RecordedContradicts) {
-        for c in &r.cited {
+        for c in r.cited() {
             for f in c.comparisons.iter().filter(|f| !f.agrees) {
-                println!("CONTRADICTS {} {} [{}] {}: spec {} / AWS {}", r.id, c.step, c.recording, f.what, f.spec, f.recorded);
+                out += &format!("CONTRADICTS {} {} [{}] {}: spec {} / AWS {}\n", r.id, c.step, c.recording, f.what, f.spec, f.recorded);
             }
         }
     }
-    println!("{}", crate::report::evidence::summary(&results, n));
+    out += &crate::report::evidence::summary(&results, n);
+    out.push('\n');
+    // A reader that stops early (`conform evidence | head`) closes the pipe: that is not an error.
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes()).and_then(|()| std::io::stdout().lock().flush());
     eprintln!("wrote {}/evidence.md and evidence.json", args.reports.display());
     if results.iter().any(|r| r.verdict == Verdict::RecordedContradicts) {
         exit::UNEXPLAINED
@@ -68,7 +73,7 @@ fn write_reference(reports: &Path, results: &[evidence::SpecEvidence], specs: &[
     }
     std::fs::create_dir_all(&dir)?;
     report::reference_results(results, specs, corpus).save_merged(&dir.join("results.json"))?;
-    for r in results.iter().filter(|r| !r.cited.is_empty()) {
+    for r in results.iter().filter(|r| r.cited().next().is_some()) {
         let body = serde_json::to_string_pretty(&report::reference_snapshot(r, corpus)).expect("serialisable");
         let text = format!("---\nsource: {}\nexpression: {}\ninfo:\n  target: {REFERENCE}\n---\n{body}\n", r.file, r.id);
         std::fs::write(dir.join(snapshot::file_name(&r.id)), text)?;

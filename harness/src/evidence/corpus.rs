@@ -52,6 +52,8 @@ struct RawRecording {
     status: Option<Spanned<u16>>,
     error: Option<RecordedError>,
     response: Option<Value>,
+    #[serde(default)]
+    absent: Vec<Spanned<String>>,
 }
 
 /// The wire protocol a recording was made with: SQS speaks both.
@@ -91,6 +93,10 @@ pub struct Recording {
     pub error: Option<RecordedError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<Value>,
+    /// Response paths the recording shows absent (`$.Messages`): AWS sent no such member. An empty
+    /// `response: {}` shows every path absent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
     pub source: Provenance,
     /// The file and key within the source repository.
     pub file: String,
@@ -106,6 +112,31 @@ pub struct Recording {
 #[derive(Debug, Default)]
 pub struct Corpus {
     pub recordings: BTreeMap<String, Recording>,
+}
+
+impl Recording {
+    /// What the recording lacks to be evidence, if anything: the request it answered and its
+    /// answer as data. A fact kept only in the prose `condition` cannot be compared, so cannot fail.
+    pub fn lacks(&self) -> Option<&'static str> {
+        if self.request.is_none() {
+            Some("no request excerpt")
+        } else if self.error.as_ref().is_some_and(|e| e.error_type.is_none() && e.query_code.is_none()) {
+            Some("no error identity (type or query code)")
+        } else if self.error.is_none() && self.response.is_none() {
+            Some("no response excerpt")
+        } else {
+            None
+        }
+    }
+
+    /// Whether the recording shows that `path` (a spec's JSONPath text) was not in the answer.
+    pub fn shows_absent(&self, path: &str) -> bool {
+        let empty = matches!(&self.response, Some(Value::Object(map)) if map.is_empty());
+        empty
+            || self.absent.iter().any(|a| {
+                path.strip_prefix(a.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+            })
+    }
 }
 
 impl Corpus {
@@ -210,6 +241,16 @@ fn read_file(name: &str, text: &str, namespace: &str, defined: &mut BTreeMap<Str
                 error(Pos::of(status), 3, format!("an error recording with HTTP status {}", status.value), None);
             }
         }
+        for a in &r.absent {
+            if !a.value.starts_with("$.") {
+                error(Pos::of(a), a.value.len(), format!("`absent` lists response paths such as `$.Messages`, not `{}`", a.value), None);
+            } else if r.response.as_ref().is_some_and(|body| held(body, &a.value[2..])) {
+                error(Pos::of(a), a.value.len(), format!("`{}` is listed absent but the response excerpt holds it", a.value), None);
+            }
+        }
+        if !r.absent.is_empty() && (r.error.is_some() || r.response.is_none()) {
+            error(Pos::of(&r.id), id.len(), "`absent` needs a success `response` excerpt it is part of".into(), None);
+        }
         if let Some(e) = &r.error {
             if e.error_type.is_none() && e.query_code.is_none() && e.message.is_none() {
                 error(Pos::of(&r.id), id.len(), "`error` records nothing: give `type`, `query_code` or `message`".into(), None);
@@ -228,6 +269,7 @@ fn read_file(name: &str, text: &str, namespace: &str, defined: &mut BTreeMap<Str
             status: r.status.map(|s| s.value),
             error: r.error,
             response: r.response,
+            absent: r.absent.into_iter().map(|a| a.value).collect(),
             source: raw.source.clone(),
             file: r.file,
             key: r.key,
@@ -240,6 +282,18 @@ fn read_file(name: &str, text: &str, namespace: &str, defined: &mut BTreeMap<Str
     } else {
         Err(SpecErrors { file: name.to_owned(), errors })
     }
+}
+
+/// Whether a dotted member path (`Messages` or `Attributes.Policy`) is in the body.
+fn held(body: &Value, path: &str) -> bool {
+    let mut at = body;
+    for name in path.split('.') {
+        match at.get(name) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -296,5 +350,25 @@ mod tests {
         let errors = messages(load(&[("ls/sqs.yaml", &text)]).unwrap_err());
         assert!(errors.iter().any(|e| e.contains("must be `ls/sqs/<slug>`")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("no operation `SendMesage`")), "{errors:?}");
+    }
+
+    #[test]
+    fn absent_paths_are_response_paths_the_excerpt_does_not_hold() {
+        let success = |absent: &str| {
+            let r = recording("ls/sqs/x").replace("    status: 400\n", "").replace(
+                "    error: { type: InvalidParameterValueException, query_code: InvalidParameterValue }\n",
+                &format!("    request: {{ MessageBody: x }}\n    response: {{ MessageId: m }}\n    absent: {absent}\n"),
+            );
+            load(&[("ls/sqs.yaml", &format!("{HEAD}{r}"))])
+        };
+        let corpus = success("[$.MD5OfMessageAttributes]").unwrap();
+        let r = corpus.get("ls/sqs/x").unwrap();
+        assert!(r.shows_absent("$.MD5OfMessageAttributes") && !r.shows_absent("$.MessageId") && !r.shows_absent("$.MD5"));
+        assert!(r.lacks().is_none());
+        let errors = messages(success("[MessageId, $.MessageId]").unwrap_err());
+        assert!(errors.iter().any(|e| e.contains("lists response paths such as `$.Messages`, not `MessageId`")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("`$.MessageId` is listed absent but the response excerpt holds it")), "{errors:?}");
+        // A recording without a request excerpt is compared but is not evidence.
+        assert_eq!(load(&[("ls/sqs.yaml", &format!("{HEAD}{}", recording("ls/sqs/x")))]).unwrap().get("ls/sqs/x").unwrap().lacks(), Some("no request excerpt"));
     }
 }

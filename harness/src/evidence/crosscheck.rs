@@ -1,30 +1,29 @@
-//! Cross-checks each spec's assertions against the AWS recordings its steps cite.
+//! Cross-checks each spec's assertions, step by step, against the AWS recordings its steps cite.
 //!
-//! A recording is a fact about AWS, so a step that cites it must assert nothing it contradicts:
-//! the same outcome (error or success), status, `__type`, query code, a message regex that matches
-//! the recorded message, and response matchers that hold on the recorded response. Only what both
-//! sides state is compared; what the recording states and the spec does not is reported as
-//! *weaker than recorded*, so assertions can be tightened.
+//! A recording is a fact about AWS, so a step that cites it must answer the same situation (the
+//! recording's request excerpt agrees with the step's request) and assert nothing it contradicts:
+//! the outcome, status, `__type`, query code, message, and response fields, present or absent (see
+//! `compare`). Each asserting step gets a verdict: *contradicts*, *stronger* (it asserts facts no
+//! cited recording states), *weaker* (a recording states facts it does not assert), *agrees*, or
+//! *uncited*. A spec is recorded-agrees only when every asserting step is covered by a recording.
 
-use std::collections::BTreeMap;
-
-use regex::Regex;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::corpus::{Corpus, Protocol, Recording};
-use crate::check::matcher;
-use crate::spec::{Action, Call, Matcher, Spec, SpecError};
+use super::compare::{self, Comparison, Kind};
+use super::corpus::Corpus;
+use crate::spec::{Action, Call, Spec, SpecError};
 
 /// What the recordings say about one spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// A cited recording contradicts an assertion.
+    /// A cited recording contradicts a step, or answered another situation.
     RecordedContradicts,
-    /// Every fact a cited recording shares with the spec agrees (the outcome at least).
+    /// Every asserting step is covered by a recording that agrees with it.
     RecordedAgrees,
-    /// No step cites a recording: the spec rests on documentation.
+    /// Some asserting steps are covered, others rest on documentation.
+    PartlyRecorded,
+    /// No asserting step is covered: the spec rests on documentation.
     DocumentedOnly,
 }
 
@@ -33,18 +32,43 @@ impl Verdict {
         match self {
             Self::RecordedContradicts => "recorded-contradicts",
             Self::RecordedAgrees => "recorded-agrees",
+            Self::PartlyRecorded => "partly-recorded",
             Self::DocumentedOnly => "documented-only",
         }
     }
 }
 
-/// One fact compared: what the spec asserts and what AWS was recorded doing.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub what: String,
-    pub spec: String,
-    pub recorded: String,
-    pub agrees: bool,
+/// What the recordings say about one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepVerdict {
+    /// A cited recording contradicts an assertion, or answered another situation.
+    Contradicts,
+    /// Every compared fact agrees, but the step asserts facts no cited recording states.
+    Stronger,
+    /// Every assertion is backed, and a recording states facts the step does not assert.
+    Weaker,
+    /// Every assertion is backed by a recording that agrees.
+    Agrees,
+    /// No recording that is evidence is cited.
+    Uncited,
+}
+
+impl StepVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Contradicts => "contradicts",
+            Self::Stronger => "stronger",
+            Self::Weaker => "weaker",
+            Self::Agrees => "recorded-agrees",
+            Self::Uncited => "uncited",
+        }
+    }
+
+    /// Whether a recording backs the step (what a spec's recorded-agrees needs of each asserting step).
+    pub fn covered(self) -> bool {
+        matches!(self, Self::Stronger | Self::Weaker | Self::Agrees)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +79,24 @@ pub struct CitedRecording {
     pub comparisons: Vec<Comparison>,
     /// Facts the recording states that the step does not assert.
     pub weaker: Vec<String>,
+    /// Why the recording cannot back the step (no request excerpt, no answer as data), if so. It is
+    /// still compared, so it can contradict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_evidence: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepEvidence {
+    pub step: String,
+    /// Whether the step asserts more than that the call succeeds.
+    pub asserting: bool,
+    pub verdict: StepVerdict,
+    /// The strongest kind of fact a recording backs (outcome, identity or field), when covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// Assertions no cited recording compared: `message: /…/`.
+    pub unbacked: Vec<String>,
+    pub cited: Vec<CitedRecording>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,7 +104,15 @@ pub struct SpecEvidence {
     pub id: String,
     pub file: String,
     pub verdict: Verdict,
-    pub cited: Vec<CitedRecording>,
+    /// The call steps that assert something or cite a recording.
+    pub steps: Vec<StepEvidence>,
+}
+
+impl SpecEvidence {
+    /// Every citation, in step order.
+    pub fn cited(&self) -> impl Iterator<Item = &CitedRecording> {
+        self.steps.iter().flat_map(|s| &s.cited)
+    }
 }
 
 /// Cites that name no recording: errors pointing at the spec, as `conform check` reports them.
@@ -96,131 +146,56 @@ pub fn crosscheck(specs: &[Spec], corpus: &Corpus) -> Vec<SpecEvidence> {
 }
 
 fn judge_spec(spec: &Spec, corpus: &Corpus) -> SpecEvidence {
-    let mut cited = Vec::new();
+    let mut steps = Vec::new();
     for (index, step) in spec.steps.iter().enumerate() {
         let Action::Call(call) = &step.action else { continue };
-        for cite in &call.evidence {
-            let Some(recording) = corpus.get(&cite.id) else { continue };
-            let (comparisons, weaker) = compare(call, recording);
-            cited.push(CitedRecording {
-                step: format!("{} {}", index + 1, step.describe()),
-                recording: cite.id.clone(),
-                comparisons,
-                weaker,
-            });
+        let label = format!("{} {}", index + 1, step.describe());
+        if compare::asserts(call) || !call.evidence.is_empty() {
+            steps.push(judge_step(label, call, corpus));
         }
     }
-    let verdict = if cited.is_empty() {
-        Verdict::DocumentedOnly
-    } else if cited.iter().flat_map(|c| &c.comparisons).any(|c| !c.agrees) {
+    let asserting: Vec<&StepEvidence> = steps.iter().filter(|s| s.asserting).collect();
+    let verdict = if steps.iter().any(|s| s.verdict == StepVerdict::Contradicts) {
         Verdict::RecordedContradicts
-    } else {
+    } else if !asserting.is_empty() && asserting.iter().all(|s| s.verdict.covered()) {
         Verdict::RecordedAgrees
+    } else if asserting.iter().any(|s| s.verdict.covered()) {
+        Verdict::PartlyRecorded
+    } else {
+        Verdict::DocumentedOnly
     };
-    SpecEvidence { id: spec.id.clone(), file: spec.file.name.clone(), verdict, cited }
+    SpecEvidence { id: spec.id.clone(), file: spec.file.name.clone(), verdict, steps }
 }
 
-fn compare(call: &Call, rec: &Recording) -> (Vec<Comparison>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut weaker = Vec::new();
-    let mut fact = |what: &str, spec: String, recorded: String, agrees: bool| {
-        out.push(Comparison { what: what.into(), spec, recorded, agrees });
+fn judge_step(step: String, call: &Call, corpus: &Corpus) -> StepEvidence {
+    let mut cited = Vec::new();
+    for cite in &call.evidence {
+        let Some(recording) = corpus.get(&cite.id) else { continue };
+        let compared = compare::compare(call, recording);
+        cited.push(CitedRecording {
+            step: step.clone(),
+            recording: cite.id.clone(),
+            comparisons: compared.comparisons,
+            weaker: compared.weaker,
+            not_evidence: recording.lacks(),
+        });
+    }
+    let assertions = compare::assertions(call);
+    let evidence: Vec<&CitedRecording> = cited.iter().filter(|c| c.not_evidence.is_none()).collect();
+    let backed = |what: &str| evidence.iter().flat_map(|c| &c.comparisons).any(|f| f.what == what);
+    let unbacked: Vec<String> = assertions.iter().filter(|a| !backed(&a.what)).map(|a| format!("{}: {}", a.what, a.asserts)).collect();
+    let kind = evidence.iter().flat_map(|c| &c.comparisons).filter(|f| f.kind > Kind::Situation).map(|f| f.kind).max();
+    let verdict = if cited.iter().flat_map(|c| &c.comparisons).any(|f| !f.agrees) {
+        StepVerdict::Contradicts
+    } else if kind.is_none() {
+        StepVerdict::Uncited
+    } else if !unbacked.is_empty() {
+        StepVerdict::Stronger
+    } else if evidence.iter().any(|c| !c.weaker.is_empty()) {
+        StepVerdict::Weaker
+    } else {
+        StepVerdict::Agrees
     };
-    let called = format!("{}.{}", call.service.name, call.action);
-    let recorded_call = format!("{}.{}", rec.service, rec.operation);
-    if called != recorded_call {
-        fact("operation", called, recorded_call, false);
-        return (out, weaker);
-    }
-    // The outcome is the first fact: a step asserts the call fails or succeeds, and AWS did one.
-    let recorded_failed = rec.error.is_some() || rec.status.is_some_and(|s| s >= 300);
-    let outcome = |failed: bool| if failed { "error" } else { "success" }.to_owned();
-    fact("outcome", outcome(call.expect_error.is_some()), outcome(recorded_failed), call.expect_error.is_some() == recorded_failed);
-    match (&call.expect_error, &rec.error) {
-        (Some(_), None) | (None, Some(_)) => {}
-        (Some(expected), Some(recorded)) => {
-            let mut pair = |what: &str, spec: &Option<String>, recorded: &Option<String>, applies: bool| match (spec, recorded) {
-                (Some(s), Some(r)) => fact(what, s.clone(), r.clone(), s == r),
-                (None, Some(r)) if applies => weaker.push(format!("{what} not asserted; AWS sent {r}")),
-                _ => {}
-            };
-            pair("code (__type)", &expected.code, &recorded.error_type, rec.protocol == Protocol::Json);
-            pair("query code", &expected.query_code, &recorded.query_code, true);
-            pair("status", &expected.status.map(|s| s.to_string()), &rec.status.map(|s| s.to_string()), true);
-            match (&expected.message, &recorded.message) {
-                (Some(re), Some(m)) => fact("message", format!("/{re}/"), m.clone(), re.is_match(m)),
-                (None, Some(m)) => weaker.push(format!("message not asserted; AWS sent {m:?}")),
-                _ => {}
-            }
-        }
-        (None, None) => {
-            if let Some(response) = &rec.response {
-                // A `collect` step's expectations judge a collection: here, the one recorded answer's.
-                let judged = match &call.collect {
-                    Some(collect) => Value::Array(matcher::gather(&collect.items, response)),
-                    None => response.clone(),
-                };
-                for expectation in &call.expect {
-                    if let Some(c) = compare_response(expectation, &judged) {
-                        out.push(c);
-                    }
-                }
-            }
-        }
-    }
-    (out, weaker)
-}
-
-/// A response matcher checked against the recorded response, when the recording holds the value and
-/// the matcher can be judged offline (no `${variables}`, no snapshot placeholders under a value
-/// comparison).
-fn compare_response(expectation: &crate::spec::Expectation, response: &Value) -> Option<Comparison> {
-    let actual = matcher::select(&expectation.path, response)?;
-    if matches!(&actual, Value::Array(items) if items.is_empty() && !expectation.path.singular) {
-        return None; // the recording is an excerpt: a path it does not hold says nothing
-    }
-    // A matcher that needs variables the run would have captured cannot be judged offline (and
-    // `not` would turn the missing value into a pass).
-    if (has_placeholder(&actual) && !shape_only(&expectation.matcher)) || uses_variables(&expectation.matcher) {
-        return None;
-    }
-    let vars = BTreeMap::new();
-    match matcher::evaluate(&expectation.matcher, Some(&actual), &vars) {
-        Ok(()) => Some(Comparison { what: expectation.path.text.clone(), spec: "holds".into(), recorded: matcher::brief(&actual), agrees: true }),
-        Err(why) => Some(Comparison { what: expectation.path.text.clone(), spec: why, recorded: matcher::brief(&actual), agrees: false }),
-    }
-}
-
-fn uses_variables(m: &Matcher) -> bool {
-    let node = |n: &crate::spec::node::Node| !crate::spec::template::references(n).is_empty();
-    match m {
-        Matcher::Equals(n) | Matcher::Contains(n) | Matcher::Compare(_, n) => node(n),
-        Matcher::OneOf(nodes) => nodes.iter().any(node),
-        Matcher::RegexTemplate(_) => true,
-        Matcher::Not(inner) | Matcher::Each(inner) | Matcher::Length(inner) => uses_variables(inner),
-        Matcher::All(all) => all.iter().any(uses_variables),
-        Matcher::Json(expectations) => expectations.iter().any(|e| uses_variables(&e.matcher)),
-        Matcher::Regex(_) | Matcher::Type(_) | Matcher::Exists | Matcher::Absent | Matcher::Increasing => false,
-    }
-}
-
-/// LocalStack snapshots replace varying values with `<kind:N>` tokens: present, value unknown.
-fn has_placeholder(value: &Value) -> bool {
-    let token = Regex::new(r"^<[a-z0-9_-]+(:\d+)?>$").expect("valid regex");
-    match value {
-        Value::String(s) => token.is_match(s),
-        Value::Array(items) => items.iter().any(has_placeholder),
-        Value::Object(map) => map.values().any(has_placeholder),
-        _ => false,
-    }
-}
-
-/// Matchers that hold or fail on a value's presence and shape alone.
-fn shape_only(m: &Matcher) -> bool {
-    match m {
-        Matcher::Exists | Matcher::Absent | Matcher::Type(_) | Matcher::Length(_) => true,
-        Matcher::Not(inner) | Matcher::Each(inner) => shape_only(inner),
-        Matcher::All(all) => all.iter().all(shape_only),
-        _ => false,
-    }
+    let kind = kind.filter(|_| verdict.covered());
+    StepEvidence { step, asserting: compare::asserts(call), verdict, kind, unbacked, cited }
 }

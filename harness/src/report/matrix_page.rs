@@ -130,6 +130,7 @@ fn label(verdict: &str) -> &str {
         "recorded-agrees" => "agrees",
         "recorded-contradicts" => "contradicts",
         "documented-only" => "doc. only",
+        "partly-recorded" => "partly",
         v => v,
     }
 }
