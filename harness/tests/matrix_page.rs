@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conform::report::matrix::{self, Cell, SpecRow, TargetResults};
+use conform::report::matrix::{Cell, SpecRow, TargetResults};
 
 fn chromium() -> Option<PathBuf> {
     std::env::var_os("CHROMIUM")
@@ -105,7 +105,7 @@ fn matrix_page_renders_filters_and_opens_cells_in_headless_chromium() {
     for (target, status) in [("moto", 200), ("localstack", 400), ("aws-recorded", 400)] {
         write_snapshot(dir.path(), target, "sqs/b", status);
     }
-    assert_eq!(matrix::write_all(dir.path()).unwrap(), 3);
+    assert_eq!(conform::report::write_matrix(dir.path()).unwrap(), 3);
     let page = dir.path().join("matrix.html");
     let profile = dir.path().join("profile");
 

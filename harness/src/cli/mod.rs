@@ -183,7 +183,7 @@ pub fn main() -> ExitCode {
         Command::Targets(TargetsCommand::List { config }) => emulators::list_targets(&config),
         Command::Diff { left, right, reports } => diff::diff(&reports, &left, &right),
         Command::Merge(args) => merge::merge(&args),
-        Command::Matrix { reports } => match crate::report::matrix::write_all(&reports) {
+        Command::Matrix { reports } => match crate::report::write_matrix(&reports) {
             Ok(0) => {
                 eprintln!("error: no results under {}: run `conform run` on a target first", reports.display());
                 exit::BAD_INPUT

@@ -92,7 +92,7 @@ fn project(reference: &Value, target: Option<&Value>) -> Option<Value> {
 /// The differences between target `a`'s snapshot `x` and target `b`'s `y` of one spec: field by
 /// field, or at the reference's own fields when either side is the `aws-recorded` reference.
 pub fn between(a: &str, x: &Value, b: &str, y: &Value) -> Vec<Difference> {
-    let reference = |t: &str| t == super::evidence::REFERENCE;
+    let reference = |t: &str| t == super::REFERENCE;
     if reference(a) {
         diff_reference(x, y)
     } else if reference(b) {
@@ -137,7 +137,7 @@ pub fn compare_targets(reports: &Path, a: &str, b: &str) -> Comparison {
         })
         .collect();
     // The reference holds only specs with evidence: a target's other specs are not its gaps.
-    let reference = |t: &str| t == super::evidence::REFERENCE;
+    let reference = |t: &str| t == super::REFERENCE;
     Comparison {
         both,
         only_left: if reference(b) { 0 } else { left.difference(&right).count() },

@@ -156,8 +156,7 @@ pub fn reference_results(results: &[SpecEvidence], specs: &[crate::spec::Spec], 
     TargetResults { target: REFERENCE.into(), version: Some(format!("{} recordings", corpus.recordings.len())), specs: rows }
 }
 
-/// The name the recordings report under, as a target would.
-pub const REFERENCE: &str = "aws-recorded";
+pub use super::REFERENCE;
 
 /// The reference snapshot of one spec: for each cited step, the facts AWS was recorded answering,
 /// shaped like a target's snapshot so `conform diff aws-recorded <target>` can compare them.

@@ -115,7 +115,7 @@ pub fn collect(reports: &Path) -> Vec<TargetResults> {
         .filter_map(|t| serde_json::from_str(&t).ok())
         .collect();
     // The recorded-AWS reference last: it is what the targets are measured against, not one of them.
-    all.sort_by(|a, b| (a.target == super::evidence::REFERENCE).cmp(&(b.target == super::evidence::REFERENCE)).then(a.target.cmp(&b.target)));
+    all.sort_by(|a, b| (a.target == super::REFERENCE).cmp(&(b.target == super::REFERENCE)).then(a.target.cmp(&b.target)));
     all
 }
 
@@ -174,7 +174,7 @@ pub fn to_markdown(targets: &[TargetResults]) -> String {
         }
     }
     out += "\n\n| model check | specs run | specs whose responses break AWS's model | findings |\n| --- | --- | --- | --- |";
-    for t in targets.iter().filter(|t| t.target != super::evidence::REFERENCE) {
+    for t in targets.iter().filter(|t| t.target != super::REFERENCE) {
         let run: Vec<&SpecRow> = t.specs.iter().filter(|r| !r.cell.verdict.starts_with("skipped")).collect();
         let flagged = run.iter().filter(|r| !r.cell.model_findings.is_empty()).count();
         let findings: usize = run.iter().map(|r| r.cell.model_findings.len()).sum();
@@ -191,16 +191,6 @@ fn counts_as_pass(verdict: &str) -> Option<bool> {
         v if v.starts_with("skipped") || v == "documented-only" => None,
         _ => Some(false),
     }
-}
-
-pub fn write_all(reports: &Path) -> std::io::Result<usize> {
-    let targets = collect(reports);
-    std::fs::write(reports.join("matrix.json"), serde_json::to_string_pretty(&to_json(&targets)).expect("matrix serialises") + "\n")?;
-    std::fs::write(reports.join("matrix.md"), to_markdown(&targets))?;
-    let snapshots = super::matrix_page::load_snapshots(reports, &targets);
-    let histories = targets.iter().map(|t| (t.target.clone(), super::history::load(reports, &t.target))).collect();
-    std::fs::write(reports.join("matrix.html"), super::matrix_page::to_html(&targets, &snapshots, &histories))?;
-    Ok(targets.len())
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use super::history::Run;
 use super::matrix::{to_json, TargetResults};
 use super::ranking::{self, ServiceRanking, Standing};
-use super::{diff, evidence, snapshot};
+use super::{diff, snapshot, REFERENCE};
 
 /// Per target, per spec id: the snapshot body.
 pub type Snapshots = BTreeMap<String, BTreeMap<String, Value>>;
@@ -99,7 +99,7 @@ fn ranking_table(targets: &[TargetResults]) -> String {
 /// Per target: version, the last recorded run (date, commit), and passes across recent runs.
 fn runs_table(targets: &[TargetResults], histories: &Histories) -> String {
     let mut rows = String::new();
-    for t in targets.iter().filter(|t| t.target != evidence::REFERENCE) {
+    for t in targets.iter().filter(|t| t.target != REFERENCE) {
         let runs = histories.get(&t.target).map(Vec::as_slice).unwrap_or_default();
         let (date, commit) = runs.last().map_or((String::from("–"), String::from("–")), |r| (r.date.clone(), r.commit.clone().unwrap_or_else(|| "–".into())));
         let trend: Vec<String> = runs.iter().rev().take(6).rev().map(|r| {
@@ -151,7 +151,7 @@ fn rows(json: &Value, targets: &[TargetResults]) -> String {
         let text = |k: &str| escape(spec[k].as_str().unwrap_or_default());
         let verdict_of = |t: &TargetResults| spec["cells"][&t.target]["verdict"].as_str().unwrap_or("absent").to_owned();
         let opinions: BTreeSet<bool> =
-            targets.iter().filter(|t| t.target != evidence::REFERENCE).filter_map(|t| agrees(&verdict_of(t))).collect();
+            targets.iter().filter(|t| t.target != REFERENCE).filter_map(|t| agrees(&verdict_of(t))).collect();
         out += &format!(
             "<tr data-id=\"{id}\" data-service=\"{}\" data-tier=\"{}\" data-differs=\"{}\"><td class=\"spec\"><a href=\"{}\" title=\"{}\">{id}</a><span class=\"tier\">{}</span></td>",
             text("service"),
@@ -197,7 +197,7 @@ fn data(json: &Value, targets: &[TargetResults], snapshots: &Snapshots) -> Value
         }
     }
     json!({
-        "reference": evidence::REFERENCE,
+        "reference": REFERENCE,
         "targets": json["targets"],
         "specs": json["specs"],
         "snapshots": snapshots,
@@ -305,16 +305,16 @@ mod tests {
 
     #[test]
     fn runs_show_the_last_date_commit_and_recent_passes_and_the_reference_is_not_ranked() {
-        let targets = [target("a", &[("sqs/x", "pass")]), target(evidence::REFERENCE, &[("sqs/x", "recorded-agrees")])];
+        let targets = [target("a", &[("sqs/x", "pass")]), target(REFERENCE, &[("sqs/x", "recorded-agrees")])];
         let run = |date: &str, commit: &str, pass: usize| Run { date: date.into(), commit: Some(commit.into()), version: Some("1".into()), services: [("sqs".to_string(), (pass, 1))].into() };
         let histories: Histories = [("a".to_string(), vec![run("2026-12-01T00:00:00Z", "aaa", 0), run("2026-12-04T00:00:00Z", "bbb", 1)])].into();
         let html = to_html(&targets, &Snapshots::new(), &histories);
         let runs = html.split("<table id=\"runs\">").nth(1).unwrap().split("</table>").next().unwrap();
         assert!(runs.contains("<th>a</th><td>1</td><td>2026-12-04T00:00:00Z</td><td><code>bbb</code></td>"), "{runs}");
         assert!(runs.contains(">0/1</span> → <span"), "{runs}");
-        assert!(!runs.contains(evidence::REFERENCE));
+        assert!(!runs.contains(REFERENCE));
         let ranking = html.split("<table id=\"summary\">").nth(1).unwrap().split("</table>").next().unwrap();
-        assert!(!ranking.contains(evidence::REFERENCE), "{ranking}");
+        assert!(!ranking.contains(REFERENCE), "{ranking}");
     }
 
     #[test]

@@ -168,8 +168,8 @@ impl Normalizer {
             _ if key.is_some_and(is_timestamp) => Value::String("<timestamp>".into()),
             _ if key.is_some_and(|k| VOLATILE.contains(&k)) => Value::String("<volatile>".into()),
             Value::String(s) if s.len() > LONG_TEXT => Value::String(format!("<text: {} bytes>", s.len())),
-            // Binary frames (an event stream's, checksummed over names that differ by run).
-            Value::String(s) if s.contains('\0') => Value::String("<binary>".into()),
+            // AWS event-stream frames (binary, checksummed over names that differ by run).
+            Value::String(s) if s.contains('\0') && s.contains(":message-type") => Value::String("<event-stream>".into()),
             Value::String(s) => Value::String(self.replace_known(&self.plain(s), known)),
             other => other.clone(),
         }
@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(out[0]["SizeBytes"], "<volatile>");
         assert_eq!(out[0]["Timestamp"], "<timestamp>");
         assert_eq!(out[0]["message"], "Current shard count for the account: <volatile>. Limit: 500.");
-        assert_eq!(out[0]["frame"], "<binary>");
+        assert_eq!(out[0]["frame"], "<event-stream>");
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl ServiceRanking {
 
 /// Every service (after `all`), with the ranked targets.
 pub fn rank(targets: &[TargetResults]) -> Vec<ServiceRanking> {
-    let ranked: Vec<&TargetResults> = targets.iter().filter(|t| t.target != super::evidence::REFERENCE).collect();
+    let ranked: Vec<&TargetResults> = targets.iter().filter(|t| t.target != super::REFERENCE).collect();
     let mut ids: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for t in &ranked {
         for row in &t.specs {
@@ -96,7 +96,7 @@ mod tests {
         let targets = [
             target("a", &[("sqs/x", "pass"), ("sqs/y", "fail"), ("kinesis/z", "skipped-as-gap")]),
             target("b", &[("sqs/x", "pass"), ("sqs/y", "pass"), ("kinesis/z", "expected-divergence")]),
-            target(super::super::evidence::REFERENCE, &[("sqs/x", "recorded-agrees")]),
+            target(super::super::REFERENCE, &[("sqs/x", "recorded-agrees")]),
         ];
         let ranking = rank(&targets);
         assert_eq!(ranking.iter().map(|r| r.service.as_str()).collect::<Vec<_>>(), ["all", "kinesis", "sqs"]);

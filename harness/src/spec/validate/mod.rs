@@ -193,7 +193,6 @@ impl<'a> Validator<'a> {
 mod tests {
     use crate::spec::load::diagnostics as errors;
     use super::*;
-    use crate::spec::load_str;
 
     const GOOD: &str = r#"
 id: sqs/basic/send-receive
