@@ -140,7 +140,8 @@ fn parse_partition(text: &str) -> Result<(usize, usize), String> {
 /// Where to run: shared by `run` and the test harness.
 #[derive(Args, Clone)]
 pub struct TargetArgs {
-    /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock` (each installed and started by
+    /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock`, `dynamodb-local`,
+    /// `localstack-host`, `ministack`, `dynoxide`, `fakecloud` (each installed and started by
     /// conform), several joined with `+` (`kinesalite+dynalite`: each service from the first that
     /// serves it), `localstack` (a container started through testcontainers; needs a Docker
     /// engine), `aws` (real AWS: allowlisted accounts only, see --allow-account), or `endpoint`
