@@ -7,9 +7,11 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs `conform run` on one small spec directory against `target` with `env`; exit code, stderr.
+/// Every such failure is found before anything starts, so it must come within seconds.
 fn run(target: &str, env: &[(&str, &str)]) -> (i32, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let reports = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_conform"))
         .current_dir(root)
         .args(["run", "specs/ttl", "--no-snapshots", "--target", target, "--reports"])
@@ -18,7 +20,9 @@ fn run(target: &str, env: &[(&str, &str)]) -> (i32, String) {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{target} took {:?} to fail: {stderr}", started.elapsed());
+    (out.status.code().unwrap_or(-1), stderr)
 }
 
 /// Processes whose command line holds `text`.
@@ -84,7 +88,13 @@ fn a_missing_jar_or_its_libraries_are_named() {
 fn a_fixed_port_in_use_is_named_and_a_bad_one_is_bad_input() {
     let taken = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    for (target, var) in [("dynamodb-local", "CONFORM_DYNAMODB_LOCAL_PORT"), ("ministack", "CONFORM_MINISTACK_PORT"), ("dynoxide", "CONFORM_DYNOXIDE_PORT")] {
+    let fixed = [
+        ("dynamodb-local", "CONFORM_DYNAMODB_LOCAL_PORT"),
+        ("localstack-host", "CONFORM_LOCALSTACK_HOST_PORT"),
+        ("ministack", "CONFORM_MINISTACK_PORT"),
+        ("dynoxide", "CONFORM_DYNOXIDE_PORT"),
+    ];
+    for (target, var) in fixed {
         let (code, stderr) = run(target, &[(var, &port)]);
         assert_eq!(code, 3, "{target}: {stderr}");
         assert!(stderr.contains(&format!("port {port} on 127.0.0.1 ({var}) is in use")), "{target}: {stderr}");
