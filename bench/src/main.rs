@@ -75,14 +75,16 @@ async fn main() {
     let specs: Vec<_> = spec::discover(&[root]).iter().filter_map(|f| spec::load_file(f).ok()).flatten().map(Arc::new).collect();
     let count = specs.len();
     // In file order, as runs were before scheduling; then longest first by those durations.
-    let (file_order, summary) = suite(specs.clone(), &target).await;
+    let (file_order, summary) = suite(specs.clone(), &target, engine::DEFAULT_JOBS).await;
     let mut history = engine::schedule::History::default();
     let mut scheduled = specs;
     for r in &summary.results {
         history.insert(&r.id, r.duration);
     }
     engine::schedule::longest_first(&mut scheduled, &history);
-    let (wall, summary) = suite(scheduled, &target).await;
+    let (wall, summary) = suite(scheduled.clone(), &target, engine::DEFAULT_JOBS).await;
+    let (wall_16, _) = suite(scheduled.clone(), &target, 16).await;
+    let (wall_48, _) = suite(scheduled, &target, 48).await;
     let longest = summary.results.iter().map(|r| r.duration).max().unwrap_or_default();
     let serial: Duration = summary.results.iter().map(|r| r.duration).sum();
 
@@ -112,10 +114,11 @@ async fn main() {
     println!("calls per loop: {calls}, median of {ROUNDS} alternating rounds");
     println!("wire client / aws-sdk-sqs loop:      {:.2}", ratio(wire_time, sdk_time));
     println!("whole spec (repeat) / aws-sdk loop:  {:.2}", ratio(spec_time, sdk_time));
-    println!("suite: {count} specs, 16 at once");
+    println!("suite: {count} specs, {} at once", engine::DEFAULT_JOBS);
     println!("suite wall / longest spec, file order:    {:.2}", ratio(file_order, longest));
     println!("suite wall / longest spec, longest first: {:.2}", ratio(wall, longest));
     println!("sum of spec durations / suite wall:  {:.2}", ratio(serial, wall));
+    println!("suite wall, 16 at once / {}: {:.2}; 48 at once / {}: {:.2}", engine::DEFAULT_JOBS, ratio(wall_16, wall), engine::DEFAULT_JOBS, ratio(wall_48, wall));
     let n = responses.len();
     println!("suite wall with / without the model check of its {n} responses: at most {:.4}", ratio(wall, wall - model_time));
     println!("suite wall with / without the SDK parse check of its {n} responses: at most {:.4}", ratio(wall, wall - parse_time));
@@ -138,10 +141,10 @@ fn replayable(attempt: &conform::report::Attempt) -> WireResponse {
     }
 }
 
-/// Runs the suite 16 at once; its wall time and results.
-async fn suite(specs: Vec<Arc<spec::Spec>>, target: &Arc<targets::Target>) -> (Duration, engine::RunSummary) {
+/// Runs the suite `jobs` at once; its wall time and results.
+async fn suite(specs: Vec<Arc<spec::Spec>>, target: &Arc<targets::Target>, jobs: usize) -> (Duration, engine::RunSummary) {
     let started = Instant::now();
-    let summary = engine::run(specs, target.clone(), &RunOptions::new(16), CancellationToken::new(), |_| {}).await;
+    let summary = engine::run(specs, target.clone(), &RunOptions::new(jobs), CancellationToken::new(), |_| {}).await;
     (started.elapsed(), summary)
 }
 

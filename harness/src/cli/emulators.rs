@@ -29,7 +29,7 @@ pub fn install_targets(names: &[String]) -> u8 {
 }
 
 pub fn list_targets(config: &std::path::Path) -> u8 {
-    println!("{:<13} {:<8} {:<37} {:<10} where", "target", "version", "services", "status");
+    println!("{:<15} {:<8} {:<47} {:<10} where", "target", "version", "services", "status");
     for profile in &targets::managed::PROFILES {
         let emulator = profile.emulator;
         let (status, place) = if let Some(path) = std::env::var_os(emulator.override_var) {
@@ -41,10 +41,10 @@ pub fn list_targets(config: &std::path::Path) -> u8 {
         } else {
             ("missing", format!("conform targets install {} (or installed on first use)", emulator.name))
         };
-        println!("{:<13} {:<8} {:<37} {:<10} {place}", emulator.name, emulator.version, profile.services.join(","), status);
+        println!("{:<15} {:<8} {:<47} {:<10} {place}", emulator.name, emulator.version, profile.services.join(","), status);
     }
     println!(
-        "{:<13} {:<8} {:<37} {:<10} container {}:{} via testcontainers (needs a Docker engine)",
+        "{:<15} {:<8} {:<47} {:<10} container {}:{} via testcontainers (needs a Docker engine)",
         "localstack",
         targets::localstack::TAG,
         targets::localstack::SERVICES.join(","),
@@ -52,7 +52,7 @@ pub fn list_targets(config: &std::path::Path) -> u8 {
         targets::localstack::IMAGE,
         targets::localstack::TAG
     );
-    println!("{:<13} {:<8} {:<37} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
+    println!("{:<15} {:<8} {:<47} {:<10} --endpoint URL or SERVICE=URL", "endpoint", "-", "any", "ready");
     match targets::config::Config::load(config) {
         Ok(c) if !c.targets.is_empty() => {
             println!("\nnamed in {}:", config.display());

@@ -23,7 +23,7 @@ pub struct RunArgs {
     selection: Selection,
     #[command(flatten)]
     target: TargetArgs,
-    /// Specs in flight at once (waits overlap; most time is spent waiting). Default 16; 4 on aws.
+    /// Specs in flight at once (waits overlap; most time is spent waiting). Default 32; 4 on aws.
     #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// One spec at a time (same as --jobs 1): the gentlest on AWS quotas and costs.
@@ -91,7 +91,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let on_aws = choice == targets::TargetChoice::Aws;
-    let jobs = if args.serial { 1 } else { args.jobs.map_or(if on_aws { 4 } else { 16 }, usize::from) };
+    let jobs = if args.serial { 1 } else { args.jobs.map_or(if on_aws { 4 } else { engine::DEFAULT_JOBS }, usize::from) };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
     runtime.block_on(async move {
         if on_aws {

@@ -14,8 +14,8 @@ const ALONE: [&str; 3] = ["localstack", "aws", "endpoint"];
 #[derive(Args, Clone)]
 pub struct TargetArgs {
     /// `moto` (the default), `kinesalite`, `dynalite`, `kinesis-mock`, `localstack-host`,
-    /// `dynamodb-local` (each installed and started by conform; `conform targets list` shows them
-    /// all), several joined with `+` (`kinesalite+dynalite`: each service from the first that
+    /// `dynamodb-local`, `ministack`, `dynoxide`, `fakecloud` (each installed and started by
+    /// conform; `conform targets list` shows them all), several joined with `+` (`kinesalite+dynalite`: each service from the first that
     /// serves it), `localstack` (a container started through testcontainers; needs a Docker
     /// engine), `aws` (real AWS: allowlisted accounts only, see --allow-account), or `endpoint`
     /// (already running; see --endpoint), or a target named in the configuration file.
