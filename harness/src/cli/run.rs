@@ -195,8 +195,10 @@ pub fn run(args: RunArgs) -> u8 {
                 (file, saved)
             }
             None => {
+                // A whole-suite run replaces the file, so rows of specs since removed or renamed go;
+                // a subset run keeps the other specs' rows.
                 let file = dir.join("results.json");
-                let saved = rows.save_merged(&file);
+                let saved = if args.selection.is_whole_suite() { rows.save(&file) } else { rows.save_merged(&file) };
                 (file, saved)
             }
         };
