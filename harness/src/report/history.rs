@@ -71,18 +71,9 @@ pub fn current_commit() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::matrix::{Cell, SpecRow};
 
     fn results(verdicts: &[(&str, &str)]) -> TargetResults {
-        let row = |(id, verdict): &(&str, &str)| SpecRow {
-            id: id.to_string(),
-            title: "t".into(),
-            source: "s".into(),
-            file: String::new(),
-            tags: Vec::new(),
-            cell: Cell { verdict: verdict.to_string(), message: None, reason: None, link: None, model_findings: Vec::new() },
-        };
-        TargetResults { target: "moto".into(), version: Some("5".into()), specs: verdicts.iter().map(row).collect() }
+        TargetResults { version: Some("5".into()), ..TargetResults::of_verdicts("moto", verdicts) }
     }
 
     #[test]

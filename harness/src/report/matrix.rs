@@ -105,6 +105,22 @@ impl TargetResults {
     }
 }
 
+impl TargetResults {
+    /// Rows with just an id and a verdict each (for tests of what reads results).
+    #[cfg(test)]
+    pub(crate) fn of_verdicts(target: &str, verdicts: &[(&str, &str)]) -> Self {
+        let row = |(id, verdict): &(&str, &str)| SpecRow {
+            id: id.to_string(),
+            title: "t".into(),
+            source: "s".into(),
+            file: String::new(),
+            tags: Vec::new(),
+            cell: Cell { verdict: verdict.to_string(), message: None, reason: None, link: None, model_findings: Vec::new() },
+        };
+        Self { target: target.into(), version: None, specs: verdicts.iter().map(row).collect() }
+    }
+}
+
 /// Reads every `reports/*/results.json`.
 pub fn collect(reports: &Path) -> Vec<TargetResults> {
     let mut all: Vec<TargetResults> = std::fs::read_dir(reports)

@@ -77,18 +77,9 @@ pub fn rank(targets: &[TargetResults]) -> Vec<ServiceRanking> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::matrix::{Cell, SpecRow};
 
     fn target(name: &str, verdicts: &[(&str, &str)]) -> TargetResults {
-        let row = |(id, verdict): &(&str, &str)| SpecRow {
-            id: id.to_string(),
-            title: "t".into(),
-            source: "s".into(),
-            file: String::new(),
-            tags: Vec::new(),
-            cell: Cell { verdict: verdict.to_string(), message: None, reason: None, link: None, model_findings: Vec::new() },
-        };
-        TargetResults { target: name.into(), version: None, specs: verdicts.iter().map(row).collect() }
+        TargetResults::of_verdicts(name, verdicts)
     }
 
     #[test]
