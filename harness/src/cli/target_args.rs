@@ -36,7 +36,11 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     pub fn choice(&self) -> Result<TargetChoice, String> {
-        let config = targets::config::Config::load(&self.config).map_err(|e| e.to_string())?;
+        // The configuration file is read only when a target is named: the default needs none.
+        let config = match &self.target {
+            Some(_) => targets::config::Config::load(&self.config).map_err(|e| e.to_string())?,
+            None => Default::default(),
+        };
         if let Some(name) = self.target.as_deref() {
             if let Some(configured) = config.choice(name).map_err(|e| e.to_string())? {
                 if !self.endpoints.is_empty() || self.name.is_some() {
